@@ -1,0 +1,195 @@
+"""SEC sample -> the token-level inputs every method needs (prompt, context window, evidence, paragraphs).
+
+One filing gets one context window (cut to ``context_tokens``), shared by its questions: the prompt
+puts the context first and the question last, so the context's KV cache is computed once
+(``FilingPrompts.prefix_ids``) and each question only feeds its suffix.
+
+Prompt layouts (DESIGN.md, "Prompts and evidence"):
+- instruct models (a chat template): one user turn ``Document:\\n{context}\\n\\n{question}``, generation
+  prompt appended;
+- base models: ``Document:\\n{context}\\n\\nQuestion: {question}\\nAnswer:``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from adapters.evidence import char_spans_to_token_spans
+from adapters.paragraphs import gold_paragraphs, split_paragraphs
+from harness.questions import NULL_QUERY, get_question
+
+Span = tuple[int, int]
+
+
+@dataclass
+class QuestionPrompt:
+    """Token-level view of one (filing, question) prompt. Token spans are half-open [start, end)."""
+
+    question: str
+    ids: list[int]
+    query_start: int  # first token of the question text: QRHead's query span is [query_start, len(ids))
+    context_span: Span  # tokens of the context
+    evidence_spans: list[Span]  # tokens of every evidence occurrence inside the context window
+    paragraph_spans: list[Span]  # tokens of each paragraph of the context (QRHead's documents)
+    gold_paragraphs: list[int]  # paragraphs holding an evidence span
+    null_ids: list[int]  # the same prompt with the question replaced by the null query
+    null_query_start: int
+    answer: str | None  # canonical ground truth, None where unusable
+    kind: str  # answer kind (state/year/count)
+    usable: bool
+    reason: str | None = None  # why the question cannot be scored for this sample
+
+
+@dataclass
+class FilingPrompts:
+    """All question prompts of one filing, sharing ``prefix_ids`` (the common token prefix)."""
+
+    sample_id: str
+    prefix_ids: list[int]
+    prompts: dict[str, QuestionPrompt]
+    cut: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Small JSON-able record of the cut and per-question evidence counts."""
+        return {
+            "sample_id": self.sample_id,
+            "prefix_len": len(self.prefix_ids),
+            "cut": self.cut,
+            "questions": {
+                q: {"n_ids": len(p.ids), "n_evidence": len(p.evidence_spans), "usable": p.usable,
+                    "reason": p.reason}
+                for q, p in self.prompts.items()
+            },
+        }
+
+
+def user_content(context: str, question_text: str) -> str:
+    """The user turn of the instruct layout."""
+    return f"Document:\n{context}\n\n{question_text}"
+
+
+def render_prompt(tokenizer, context: str, question_text: str, chat: bool) -> tuple[str, int, int, bool]:
+    """Prompt text, char offset of the context, char offset of the question, add_special_tokens flag."""
+    if chat:
+        content = user_content(context, question_text)
+        text = tokenizer.apply_chat_template(
+            [{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True
+        )
+        base = text.index(content)
+        return text, base + len("Document:\n"), base + content.rindex(question_text), False
+    text = f"Document:\n{context}\n\nQuestion: {question_text}\nAnswer:"
+    return text, len("Document:\n"), text.rindex(question_text), True
+
+
+def _encode(tokenizer, text: str, add_special: bool) -> tuple[list[int], list[Span]]:
+    enc = tokenizer(text, add_special_tokens=add_special, return_offsets_mapping=True)
+    return list(enc["input_ids"]), [tuple(o) for o in enc["offset_mapping"]]
+
+
+def _token_at_char(offsets: Sequence[Span], char: int) -> int:
+    """First token whose span ends after ``char`` (the token holding ``char``, or the next one)."""
+    for i, (s, e) in enumerate(offsets):
+        if e > char and not (s == 0 and e == 0):
+            return i
+    return len(offsets)
+
+
+def choose_window(
+    token_offsets: Sequence[Span], evidence: dict[str, list[Span]], budget: int
+) -> tuple[int, int, list[str]]:
+    """Choose a window of at most ``budget`` tokens of the text that covers evidence of most questions.
+
+    ``token_offsets``: char offsets of the text's tokens; ``evidence``: question -> char spans.
+    Returns (first token, end token, questions covered). Among windows covering equally many
+    questions, the earliest start wins (deterministic).
+    """
+    n = len(token_offsets)
+    if n <= budget:
+        return 0, n, [q for q, spans in evidence.items() if spans]
+    ev_tok: dict[str, list[int]] = {
+        q: [_token_at_char(token_offsets, s) for s, _ in spans] for q, spans in evidence.items()
+    }
+    candidates = {0, n - budget}
+    for toks in ev_tok.values():
+        for t in toks:
+            for lead in (budget // 8, budget // 2, budget - budget // 8):
+                candidates.add(min(max(0, t - lead), n - budget))
+    best: tuple[int, int] | None = None
+    best_cover: list[str] = []
+    for start in sorted(candidates):
+        end = start + budget
+        # an evidence token must lie inside with a little room for the span's own tokens
+        cover = [q for q, toks in ev_tok.items() if any(start <= t < end - 8 for t in toks)]
+        if best is None or len(cover) > len(best_cover):
+            best, best_cover = (start, end), cover
+    assert best is not None
+    return best[0], best[1], best_cover
+
+
+def build_filing_prompts(
+    tokenizer,
+    record: dict[str, Any],
+    questions: Sequence[str],
+    context_tokens: int,
+    chat: bool,
+) -> FilingPrompts:
+    """Build the prompts of one prepared sample (see data/ for the record schema) for ``questions``."""
+    text: str = record["text"]
+    evidence_chars = {q: [tuple(s) for s in record.get("evidence_chars", {}).get(q, [])] for q in questions}
+    text_ids, text_offsets = _encode(tokenizer, text, False)
+    t0, t1, covered = choose_window(text_offsets, evidence_chars, context_tokens)
+    c0 = text_offsets[t0][0] if t0 < len(text_offsets) else len(text)
+    c1 = text_offsets[t1 - 1][1] if t1 > 0 else 0
+    context = text[c0:c1]
+    cut = {"char_start": c0, "char_end": c1, "text_tokens": len(text_ids), "window_tokens": t1 - t0,
+           "truncated": t1 - t0 < len(text_ids), "questions_with_evidence_in_window": covered}
+
+    para_chars = split_paragraphs(context)
+    prompts: dict[str, QuestionPrompt] = {}
+    for q in questions:
+        qdef = get_question(q)
+        ptext, ctx_at, q_at, add_special = render_prompt(tokenizer, context, qdef.text, chat)
+        ids, offsets = _encode(tokenizer, ptext, add_special)
+        ntext, nctx_at, nq_at, _ = render_prompt(tokenizer, context, NULL_QUERY, chat)
+        null_ids, null_offsets = _encode(tokenizer, ntext, add_special)
+        ctx_span = (_token_at_char(offsets, ctx_at), _token_at_char(offsets, ctx_at + len(context)))
+        ev_local = [(s - c0, e - c0) for s, e in evidence_chars[q] if s >= c0 and e <= c1]
+        ev_prompt = [(s + ctx_at, e + ctx_at) for s, e in ev_local]
+        ev_tok = char_spans_to_token_spans(offsets, ev_prompt) if ev_prompt else []
+        par_tok = char_spans_to_token_spans(offsets, [(s + ctx_at, e + ctx_at) for s, e in para_chars])
+        gold = gold_paragraphs(para_chars, ev_local) if ev_local else []
+        answer = record.get("answers", {}).get(q)
+        usable = bool(record.get("usable", {}).get(q, False))
+        reason = record.get("excluded", {}).get(q)
+        if usable and not ev_tok:
+            reason = "evidence outside the context window"
+        prompts[q] = QuestionPrompt(
+            question=q, ids=ids, query_start=_token_at_char(offsets, q_at), context_span=ctx_span,
+            evidence_spans=[tuple(s) for s in ev_tok], paragraph_spans=[tuple(s) for s in par_tok],
+            gold_paragraphs=list(gold), null_ids=null_ids, null_query_start=_token_at_char(null_offsets, nq_at),
+            answer=answer, kind=qdef.kind, usable=usable, reason=reason,
+        )
+    prefix = _common_prefix([p.ids for p in prompts.values()] + [p.null_ids for p in prompts.values()])
+    # the shared prefix must stop before any question token
+    limit = min(min(p.query_start for p in prompts.values()), min(p.null_query_start for p in prompts.values()))
+    prefix = prefix[: max(0, min(len(prefix), limit))]
+    return FilingPrompts(record["sample_id"], prefix, prompts, cut)
+
+
+def _common_prefix(seqs: Sequence[Sequence[int]]) -> list[int]:
+    first = seqs[0]
+    n = min(len(s) for s in seqs)
+    i = 0
+    while i < n and all(s[i] == first[i] for s in seqs):
+        i += 1
+    return list(first[:i])
+
+
+def prompt_record(p: QuestionPrompt) -> dict[str, Any]:
+    """JSON-able view of a question prompt (ids omitted)."""
+    d = asdict(p)
+    d.pop("ids")
+    d.pop("null_ids")
+    return d

@@ -1,0 +1,361 @@
+"""The attention probe: one custom attention function for every head-finding method.
+
+Registered through transformers' ``AttentionInterface``. It delegates the real attention to SDPA,
+eager or flash-attention 2 and, on request, for the current forward call:
+
+1. computes softmax attention rows only for the query positions a method needs, from the post-RoPE
+   queries and the (full) key cache, with the causal mask, the sliding window of sliding-window layers
+   and GQA handled: cost O(rows x N) per head, never the N x N maps of ``output_attentions``;
+2. hands those rows to *consumers* that reduce them where they are produced (region sums, top-1,
+   sum over a span of rows), so long contexts stay cheap;
+3. applies a head mask per batch row (mode ``uniform``: zero the head's query, Wu et al. 2024;
+   mode ``zero``: zero the head's output before ``o_proj``). The *scope* of a mask (prompt included or
+   decode steps only) is decided by the caller, which sets the mask only around the calls it covers.
+
+Assumptions, checked where cheap: batch rows are not padded, and the key cache holds every position
+from 0 (use a plain ``DynamicCache()``, whose layers keep all keys; sliding windows are applied by the
+mask), so key index == absolute position and query ``i`` of a call sits at ``kv_len - q_len + i``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import torch
+
+MaskMode = Literal["uniform", "zero"]
+
+_DELEGATES = ("sdpa", "eager", "flash_attention_2")
+# Probe rows are computed for at most this many (batch x heads x rows x keys) floats at once.
+_ROW_CHUNK_ELEMENTS = 64 * 1024 * 1024
+
+
+class RowConsumer(Protocol):
+    """Receives the attention rows of one layer for the current call."""
+
+    def __call__(self, layer: int, probs: torch.Tensor, q_pos: torch.Tensor) -> None:
+        """``probs``: (B, H, R, N) float32 softmax rows; ``q_pos``: (R,) absolute query positions."""
+
+
+@dataclass
+class HeadMask:
+    """Heads to mask, per batch row: ``mask[b, layer, head]`` is True where masked."""
+
+    mask: torch.Tensor  # (B, L, H) bool
+    mode: MaskMode = "uniform"
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("uniform", "zero"):
+            raise ValueError(f"head-mask mode must be 'uniform' or 'zero', got {self.mode!r}")
+        if self.mask.dim() != 3 or self.mask.dtype != torch.bool:
+            raise ValueError("head mask must be a (batch, layers, heads) bool tensor")
+
+    @classmethod
+    def from_heads(
+        cls, heads_per_row: Sequence[Sequence[str | tuple[int, int]]], n_layers: int, n_heads: int,
+        mode: MaskMode = "uniform",
+    ) -> HeadMask:
+        """Build a mask from one list of heads ("layer-head" or (layer, head)) per batch row."""
+        mask = torch.zeros(len(heads_per_row), n_layers, n_heads, dtype=torch.bool)
+        for b, heads in enumerate(heads_per_row):
+            for h in heads:
+                layer, head = parse_head(h) if isinstance(h, str) else h
+                if not (0 <= layer < n_layers and 0 <= head < n_heads):
+                    raise ValueError(f"head {h!r} outside a {n_layers} x {n_heads} model")
+                mask[b, layer, head] = True
+        return cls(mask, mode)
+
+
+def parse_head(head_id: str) -> tuple[int, int]:
+    """``"18-6"`` -> ``(18, 6)``."""
+    try:
+        layer, head = head_id.split("-")
+        return int(layer), int(head)
+    except ValueError:
+        raise ValueError(f"head id must look like 'layer-head', got {head_id!r}") from None
+
+
+def head_id(layer: int, head: int) -> str:
+    """``(18, 6)`` -> ``"18-6"``."""
+    return f"{layer}-{head}"
+
+
+@dataclass
+class _State:
+    groups: list[tuple[Sequence[int] | str, list[RowConsumer]]] = field(default_factory=list)
+    head_mask: HeadMask | None = None
+    capture_outputs: dict[int, torch.Tensor] | None = None  # layer -> (B, q, H, d) per-head outputs
+    capture_queries: dict[int, torch.Tensor] | None = None  # layer -> (B, H, q, d) post-RoPE (after masking)
+    calls: int = 0  # attention calls that computed probe rows (for tests / accounting)
+
+
+_STATE = _State()
+
+
+@contextlib.contextmanager
+def probing(rows: Sequence[int] | str, consumers: Sequence[RowConsumer]) -> Iterator[None]:
+    """Within the block, every forward call hands the attention rows of ``rows`` to ``consumers``.
+
+    ``rows``: absolute query positions (those falling inside a call are computed), or ``"last"``
+    (the last query of each call), or ``"all"`` (every query of each call; for tests on short inputs).
+    Blocks nest: each group gets its own rows, and rows wanted by several groups are computed once.
+    """
+    if not isinstance(rows, str):
+        rows = [int(p) for p in rows]
+    elif rows not in ("last", "all"):
+        raise ValueError(f"rows must be positions, 'last' or 'all'; got {rows!r}")
+    group = (rows, list(consumers))
+    _STATE.groups.append(group)
+    try:
+        yield
+    finally:
+        _STATE.groups.remove(group)
+
+
+@contextlib.contextmanager
+def masking(head_mask: HeadMask | None) -> Iterator[None]:
+    """Within the block, every forward call masks the heads of ``head_mask`` (``None``: no mask)."""
+    old = _STATE.head_mask
+    _STATE.head_mask = head_mask
+    try:
+        yield
+    finally:
+        _STATE.head_mask = old
+
+
+@contextlib.contextmanager
+def capturing(queries: bool = False, outputs: bool = False) -> Iterator[_State]:
+    """Capture post-RoPE queries and/or per-head attention outputs (before ``o_proj``) of the next call(s).
+
+    For tests and golden comparisons; the last call's tensors per layer are kept (on CPU).
+    """
+    old = (_STATE.capture_queries, _STATE.capture_outputs)
+    _STATE.capture_queries = {} if queries else None
+    _STATE.capture_outputs = {} if outputs else None
+    try:
+        yield _STATE
+    finally:
+        _STATE.capture_queries, _STATE.capture_outputs = old
+
+
+def probe_calls() -> int:
+    """How many attention-layer calls have computed probe rows so far (monotonic counter)."""
+    return _STATE.calls
+
+
+def _query_rows(rows: Sequence[int] | str, q_len: int, kv_len: int, device: torch.device) -> torch.Tensor:
+    """Relative indices (within this call) of the requested query rows."""
+    if rows == "last":
+        return torch.tensor([q_len - 1], device=device)
+    if rows == "all":
+        return torch.arange(q_len, device=device)
+    start = kv_len - q_len
+    rel = [p - start for p in rows if start <= p < kv_len]
+    return torch.tensor(rel, dtype=torch.long, device=device)
+
+
+def attention_rows(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    q_pos: torch.Tensor,
+    scaling: float,
+    sliding_window: int | None = None,
+    softcap: float | None = None,
+) -> torch.Tensor:
+    """Softmax attention rows for selected queries, without building an N x N map.
+
+    ``query``: (B, H, R, d) post-RoPE queries of the selected rows; ``key``: (B, H_kv, N, d) with key
+    index == absolute position; ``q_pos``: (R,) absolute positions of the rows. Returns (B, H, R, N)
+    float32 probabilities with the causal mask (and sliding window) applied; GQA: query head h uses KV
+    head h // (H / H_kv).
+    """
+    b, h, r, d = query.shape
+    h_kv, n = key.shape[1], key.shape[2]
+    group = h // h_kv
+    q = query.float().reshape(b, h_kv, group * r, d)
+    scores = torch.matmul(q, key.float().transpose(-1, -2)) * scaling  # (B, H_kv, G*R, N)
+    scores = scores.view(b, h, r, n)
+    if softcap:
+        scores = torch.tanh(scores / softcap) * softcap
+    k_pos = torch.arange(n, device=key.device)
+    visible = k_pos[None, :] <= q_pos[:, None]
+    if sliding_window:
+        visible &= k_pos[None, :] > q_pos[:, None] - sliding_window
+    scores = scores.masked_fill(~visible, float("-inf"))
+    return torch.softmax(scores, dim=-1)
+
+
+def _emit_rows(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor, scaling: float) -> None:
+    q_len, kv_len = query.shape[2], key.shape[2]
+    wanted = [_query_rows(rows, q_len, kv_len, query.device) for rows, _ in _STATE.groups]
+    if all(w.numel() == 0 for w in wanted):
+        return
+    _STATE.calls += 1
+    union = torch.unique(torch.cat(wanted))  # sorted
+    layer = int(module.layer_idx)
+    window = getattr(module, "sliding_window", None)
+    softcap = getattr(module, "attn_logit_softcapping", None)
+    per_row = max(1, query.shape[0] * query.shape[1] * kv_len)
+    chunk = max(1, _ROW_CHUNK_ELEMENTS // per_row)
+    for i in range(0, union.numel(), chunk):
+        sel = union[i : i + chunk]
+        probs = attention_rows(query[:, :, sel], key, sel + (kv_len - q_len), scaling, window, softcap)
+        for w, (_, consumers) in zip(wanted, _STATE.groups):
+            keep = torch.isin(sel, w)
+            if not keep.any():
+                continue
+            part = probs if bool(keep.all()) else probs[:, :, keep]
+            q_pos = sel[keep] + (kv_len - q_len)
+            for consumer in consumers:
+                consumer(layer, part, q_pos)
+
+
+def _delegate_fn(delegate: str, module: torch.nn.Module):
+    if delegate == "sdpa":
+        from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+        return sdpa_attention_forward
+    if delegate == "flash_attention_2":
+        from transformers.integrations.flash_attention import flash_attention_forward
+
+        return flash_attention_forward
+    # eager: each model family has its own (softcapping, sliding window ...); use the module's.
+    fn = getattr(sys.modules[type(module).__module__], "eager_attention_forward", None)
+    if fn is None:
+        raise RuntimeError(f"{type(module).__name__} has no eager_attention_forward to delegate to")
+    return fn
+
+
+def _make_probe_attention(delegate: str):
+    def probe_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
+        if scaling is None:
+            scaling = query.shape[-1] ** -0.5
+        layer = int(module.layer_idx)
+        hm = _STATE.head_mask
+        head_sel = None
+        if hm is not None:
+            if hm.mask.shape[0] not in (1, query.shape[0]):
+                raise ValueError(f"head mask has {hm.mask.shape[0]} rows, batch has {query.shape[0]}")
+            head_sel = hm.mask[:, layer].to(query.device)  # (B or 1, H)
+            if hm.mode == "uniform" and head_sel.any():
+                query = query * (~head_sel)[:, :, None, None].to(query.dtype)
+        if _STATE.capture_queries is not None:
+            _STATE.capture_queries[layer] = query.detach().cpu()
+        if _STATE.groups:
+            with torch.no_grad():
+                _emit_rows(module, query, key, scaling)
+        out, weights = _delegate_fn(delegate, module)(
+            module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
+        )
+        if hm is not None and hm.mode == "zero" and head_sel.any():
+            out = out * (~head_sel)[:, None, :, None].to(out.dtype)  # out: (B, q, H, d)
+        if _STATE.capture_outputs is not None:
+            _STATE.capture_outputs[layer] = out.detach().cpu()
+        return out, weights
+
+    probe_attention.__name__ = f"probe_{delegate}"
+    return probe_attention
+
+
+def register_probe_attention(delegate: str = "sdpa") -> str:
+    """Register the probe (delegating to ``delegate``) and return the name to pass as ``attn_implementation``."""
+    if delegate not in _DELEGATES:
+        raise ValueError(f"attention delegate must be one of {_DELEGATES}, got {delegate!r}")
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, AttentionMaskInterface
+
+    name = f"probe_{delegate}"
+    AttentionInterface.register(name, _make_probe_attention(delegate))
+    AttentionMaskInterface.register(name, ALL_MASK_ATTENTION_FUNCTIONS[delegate])
+    return name
+
+
+# ---------------------------------------------------------------------------------------------
+# Standard consumers. Each keeps its results per layer; ``stack()`` gives (L, ...) tensors.
+
+
+class _PerLayer:
+    def __init__(self, device: str | torch.device = "cpu") -> None:
+        self.device = torch.device(device)
+        self.by_layer: dict[int, torch.Tensor] = {}
+
+    def stack(self) -> torch.Tensor:
+        """Results of all layers seen, stacked on a new first axis in layer order."""
+        return torch.stack([self.by_layer[k] for k in sorted(self.by_layer)])
+
+
+class CaptureRows(_PerLayer):
+    """Keep the full rows (B, H, R, N) per layer (tests and golden checks only: O(R x N) memory)."""
+
+    def __call__(self, layer: int, probs: torch.Tensor, q_pos: torch.Tensor) -> None:
+        rows = probs.to(self.device)
+        prev = self.by_layer.get(layer)
+        self.by_layer[layer] = rows if prev is None else torch.cat([prev, rows], dim=2)
+
+
+class RegionSums(_PerLayer):
+    """Sum of each row over token regions [start, end): result (B, H, R, n_regions) per layer."""
+
+    def __init__(self, regions: Sequence[tuple[int, int]], device: str | torch.device = "cpu") -> None:
+        super().__init__(device)
+        self.regions = [(int(s), int(e)) for s, e in regions]
+
+    def __call__(self, layer: int, probs: torch.Tensor, q_pos: torch.Tensor) -> None:
+        csum = torch.nn.functional.pad(probs.cumsum(-1), (1, 0))  # (B,H,R,N+1), csum[..., j] = sum[:j]
+        n = probs.shape[-1]
+        cols = []
+        for s, e in self.regions:
+            s, e = max(0, min(s, n)), max(0, min(e, n))
+            cols.append(csum[..., e] - csum[..., s] if e > s else torch.zeros_like(csum[..., 0]))
+        out = torch.stack(cols, dim=-1).to(self.device)
+        prev = self.by_layer.get(layer)
+        self.by_layer[layer] = out if prev is None else torch.cat([prev, out], dim=2)
+
+
+class Top1(_PerLayer):
+    """Top-1 key position and value of each row: ``idx`` and ``val`` (B, H, R) per layer.
+
+    Ties resolve to the lowest index, as ``torch.argmax`` does.
+    """
+
+    def __init__(self, device: str | torch.device = "cpu") -> None:
+        super().__init__(device)
+        self.values: dict[int, torch.Tensor] = {}
+
+    def __call__(self, layer: int, probs: torch.Tensor, q_pos: torch.Tensor) -> None:
+        val, idx = probs.max(dim=-1)
+        self.by_layer[layer] = idx.to(self.device)
+        self.values[layer] = val.to(self.device)
+
+    def stack_values(self) -> torch.Tensor:
+        return torch.stack([self.values[k] for k in sorted(self.values)])
+
+
+class RowSum(_PerLayer):
+    """Running sum over rows (B, H, N_keep) per layer, across calls; ``count`` rows seen per layer.
+
+    Keys beyond ``n_keep`` are dropped (keep the context region only); QRHead averages the rows of a
+    query span with ``stack() / count``.
+    """
+
+    def __init__(self, n_keep: int, device: str | torch.device = "cpu") -> None:
+        super().__init__(device)
+        self.n_keep = int(n_keep)
+        self.count: dict[int, int] = {}
+
+    def __call__(self, layer: int, probs: torch.Tensor, q_pos: torch.Tensor) -> None:
+        part = probs[..., : self.n_keep].sum(dim=2).to(self.device)
+        if part.shape[-1] < self.n_keep:
+            part = torch.nn.functional.pad(part, (0, self.n_keep - part.shape[-1]))
+        prev = self.by_layer.get(layer)
+        self.by_layer[layer] = part if prev is None else prev + part
+        self.count[layer] = self.count.get(layer, 0) + probs.shape[2]
+
+    def mean(self) -> torch.Tensor:
+        """(L, B, H, N_keep) mean over all rows seen."""
+        counts = torch.tensor([self.count[k] for k in sorted(self.count)], dtype=torch.float32)
+        return self.stack() / counts.to(self.device)[:, None, None, None]
