@@ -246,13 +246,6 @@ def gini(values: np.ndarray) -> float:
     return float(2.0 * np.sum(i * x) / (n * total) - (n + 1) / n)
 
 
-def _spearman_value(a: dict[str, float], b: dict[str, float]) -> float:
-    r = spearman(a, b)
-    if isinstance(r, (tuple, list)):
-        r = r[0]
-    return float(r)
-
-
 def _ordered(df: pd.DataFrame, res: RunResults) -> pd.DataFrame:
     """Sort rows by the study's model/method/question order."""
     if df.empty:
@@ -565,7 +558,7 @@ def model_comparison_same_arch(res: RunResults, pairs: pd.DataFrame) -> pd.DataF
                 da, db = res.detections.get((pair.model_a, method, q)), res.detections.get((pair.model_b, method, q))
                 if da is None or db is None:
                     continue
-                rho = _spearman_value(da["scores"], db["scores"])
+                rho = float(spearman(da["scores"], db["scores"]))
                 rows.append([pair.model_a, pair.model_b, method, q, QUESTIONS[q].qtype, rho]
                             + _overlap_row(da["top_heads"], db["top_heads"], res.n_total(pair.model_a)))
     cols = ["model_a", "model_b", "method", "question", "qtype", "spearman"] + OVERLAP_COLS
@@ -641,7 +634,7 @@ def analyze(run_dir: Path | RunResults) -> Analysis:
         sensitivity_by_type=sensitivity_by_type(sens),
         model_pairs=pairs,
         model_same_arch=model_comparison_same_arch(res, pairs),
-        model_profiles=model_profiles(layers, conc, sens),
+        model_profiles=_ordered(model_profiles(layers, conc, sens), res),
     )
 
 
