@@ -29,6 +29,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.patheffects as pe  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
@@ -167,8 +168,14 @@ def _fmt_p(p: float) -> str:
     return f"p={p:.2g}" if p >= 1e-3 else f"p<{10 ** math.ceil(math.log10(max(p, 1e-300))):.0e}".replace("e-0", "e-")
 
 
-def _qlabel(q: str) -> str:
-    return f"{QUESTIONS[q].short}\n({QUESTIONS[q].qtype})"
+def _mark_expectation(cb, value: float) -> None:
+    """A white line with a black outline on a colour bar, visible on any colour map."""
+    cb.ax.axhline(value, color="white", lw=1.6, path_effects=[pe.Stroke(linewidth=3.2, foreground="black"), pe.Normal()])
+
+
+def _qlabel(q: str, narrow: bool = False) -> str:
+    short = QUESTIONS[q].short.replace(" ", "\n") if narrow else QUESTIONS[q].short
+    return f"{short}\n({QUESTIONS[q].qtype})"
 
 
 # -------------------------------------------------------------------------------------------- Figure 8
@@ -290,8 +297,8 @@ def jaccard_heatmap(an: Analysis, model: str, method: str, path: Path, written: 
     ax.set_xticks(range(n), [_qlabel(q) for q in qs])
     ax.set_yticks(range(n), [_qlabel(q) for q in qs])
     cb = fig.colorbar(im, ax=ax, shrink=0.85)
-    cb.set_label("Jaccard index of top-n head sets")
-    cb.ax.axhline(exp_vals[0], color="white", lw=1.5)
+    cb.set_label("Jaccard index of top-n head sets\n(white line = random expectation)")
+    _mark_expectation(cb, exp_vals[0])
     exp_txt = "/".join(f"{e:.3f}" for e in exp_vals)
     n_total = an.results.n_total(model)
     ax.set_title(f"{model_label(an, model)} · {method_label(method)}\nJaccard of top-{'/'.join(map(str, top_ns))} "
@@ -386,7 +393,7 @@ def sensitivity_bars(an: Analysis, model: str, path: Path, written: list[Path]) 
     methods = [m for m in an.results.methods() if m in set(sens["method"])]
     qs = [q for t in QTYPE_ORDER for q in an.results.questions() if QUESTIONS[q].qtype == t
           and q in set(sens["question"])]
-    fig, axes = plt.subplots(1, len(methods), figsize=(3.3 * len(methods) + 0.6, 3.9), sharey=True,
+    fig, axes = plt.subplots(1, len(methods), figsize=(4.3 * len(methods) + 0.6, 3.9), sharey=True,
                              squeeze=False, layout="constrained")
     for j, method in enumerate(methods):
         ax = axes[0][j]
@@ -436,7 +443,7 @@ def cross_method_figure(an: Analysis, model: str, path: Path, written: list[Path
     n = len(methods)
     cmap = plt.get_cmap("magma_r")
     vmax = max(float(cm["jaccard"].max()) * 1.05, 0.2)
-    fig, axes = plt.subplots(1, len(qs), figsize=(3.0 * len(qs) + 1.2, 1.0 * n + 2.6), squeeze=False,
+    fig, axes = plt.subplots(1, len(qs), figsize=(3.0 * len(qs) + 1.2, 0.85 * n + 2.0), squeeze=False,
                              layout="constrained")
     im = None
     for j, q in enumerate(qs):
@@ -453,6 +460,8 @@ def cross_method_figure(an: Analysis, model: str, path: Path, written: list[Path
             for b in range(n):
                 if a == b:
                     ax.add_patch(plt.Rectangle((b - 0.5, a - 0.5), 1, 1, color="#e6e6e6"))
+                    n_top = an.results.detections[(model, methods[a], q)]["top_n"]
+                    ax.text(b, a, f"top-{n_top}", ha="center", va="center", fontsize=8, color="#555555")
                     continue
                 ax.text(b, a, f"{ints[a, b]} shared\nJ={mat[a, b]:.2f}\n{_fmt_p(ps[a, b])}", ha="center",
                         va="center", fontsize=8, color=_text_color(mat[a, b], 0, vmax, cmap))
@@ -464,9 +473,11 @@ def cross_method_figure(an: Analysis, model: str, path: Path, written: list[Path
             title += f"\nin all {int(sh.loc[q, 'n_methods'])} top sets: {int(sh.loc[q, 'n_shared'])} " \
                      f"(chance {float(sh.loc[q, 'expected_shared']):.1f})"
         ax.set_title(title)
-    if im is not None:
-        fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="Jaccard index of top-n sets")
     exp = sorted(set(np.round(cm["expected_jaccard"], 3)))
+    if im is not None:
+        cb = fig.colorbar(im, ax=axes[0].tolist(), shrink=0.9, label="Jaccard index of top-n sets\n"
+                          "(white line = random expectation)")
+        _mark_expectation(cb, exp[0])
     fig.suptitle(f"{model_label(an, model)}: do the methods find the same heads?\n"
                  f"random expectation J = {'/'.join(f'{e:.3f}' for e in exp)}; "
                  f"head lists in tables/shared_heads.csv{data_tags(an, [model])}")
@@ -510,26 +521,30 @@ def model_comparison_figure(an: Analysis, model_a: str, model_b: str, same_arch:
         methods = [m for m in an.results.methods() if m in set(sa["method"])]
         qs = [q for q in an.results.questions() if q in set(sa["question"])]
         ax1, ax2 = sub[0].subplots(1, 2)
-        for ax, col, cmap, vmin, label in ((ax1, "spearman", "RdBu_r", -1.0, "Spearman rank correlation of head scores"),
-                                           (ax2, "jaccard", "viridis", 0.0, "Jaccard of top-n sets")):
+        jmax = max(float(sa["jaccard"].max()) * 1.05, 2.5 * float(sa["expected_jaccard"].max()), 0.3)
+        for ax, col, cmap, vmin, vmax, label in (
+                (ax1, "spearman", "RdBu_r", -1.0, 1.0, "Spearman rank correlation of head scores"),
+                (ax2, "jaccard", "viridis", 0.0, jmax, "Jaccard of top-n sets")):
             mat = np.full((len(methods), len(qs)), np.nan)
             ps = np.full_like(mat, np.nan)
             for r in sa.itertuples():
                 mat[methods.index(r.method), qs.index(r.question)] = getattr(r, col)
                 ps[methods.index(r.method), qs.index(r.question)] = r.p_value
             cm = plt.get_cmap(cmap)
-            im = ax.imshow(mat, cmap=cm, vmin=vmin, vmax=1.0, aspect="auto")
+            im = ax.imshow(mat, cmap=cm, vmin=vmin, vmax=vmax, aspect="auto")
             for i in range(len(methods)):
                 for j in range(len(qs)):
                     txt = f"{mat[i, j]:.2f}" if col == "spearman" else f"J={mat[i, j]:.2f}\n{_fmt_p(ps[i, j])}"
                     ax.text(j, i, txt, ha="center", va="center", fontsize=8.5,
-                            color=_text_color(mat[i, j], vmin, 1.0, cm))
-            ax.set_xticks(range(len(qs)), [_qlabel(q) for q in qs])
+                            color=_text_color(mat[i, j], vmin, vmax, cm))
+            ax.set_xticks(range(len(qs)), [_qlabel(q, narrow=True) for q in qs])
             ax.set_yticks(range(len(methods)), [method_label(m) for m in methods])
-            sub[0].colorbar(im, ax=ax, shrink=0.9)
+            cb = sub[0].colorbar(im, ax=ax, shrink=0.9)
             exp = sorted(set(np.round(sa["expected_jaccard"], 3)))
-            ax.set_title(label if col == "spearman" else f"{label} (random expectation "
-                         f"{'/'.join(f'{e:.3f}' for e in exp)})")
+            if col == "jaccard":
+                _mark_expectation(cb, exp[0])
+            ax.set_title(label if col == "spearman" else f"{label}\n(random expectation "
+                         f"{'/'.join(f'{e:.3f}' for e in exp)} = white line)")
         sub[0].suptitle("Same architecture: head ids compared directly")
     axes = sub[-1].subplots(1, ncols)
     _profile_panel(axes[0], an, models, "mean_depth", "mean depth of top heads\n(layer / (n_layers - 1))",
@@ -538,15 +553,21 @@ def model_comparison_figure(an: Analysis, model_a: str, model_b: str, same_arch:
     _profile_panel(axes[1], an, models, "share_top10pct", "share of positive score mass\nin the top 10% of heads",
                    "score concentration")
     axes[1].set_ylim(0, 1)
+    kmax = ", ".join(f"{m}: k = {'/'.join(str(k) for k in sorted(set(an.sensitivity.loc[an.sensitivity['model'] == m, 'k_max'])))}"
+                     for m in models)
     _profile_panel(axes[2], an, models, "top_drop_pp", "accuracy drop at largest k (pp)",
-                   "sensitivity to top-k ablation")
-    sub[-1].suptitle("Distributions (bars = mean over questions, dots = single questions)"
-                     + ("" if same_arch else "; different architectures, so head ids are not compared"))
+                   f"sensitivity to top-k ablation\n({kmax})")
+    note = ("Distributions (bars = mean over questions, dots = single questions)"
+            + ("" if same_arch else "; different architectures, so head ids are not compared"))
     handles = [Patch(color=MODEL_COLORS[i], alpha=0.6, label=model_label(an, m)
                      + f", {an.results.models[m].get('family')} {an.results.models[m]['n_layers']}x"
                      f"{an.results.models[m]['n_heads']}") for i, m in enumerate(models)]
     fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
-    fig.suptitle(f"Model comparison: {model_a} vs {model_b}{data_tags(an, models)}", fontsize=11)
+    if same_arch:
+        sub[-1].suptitle(note)
+        fig.suptitle(f"Model comparison: {model_a} vs {model_b}{data_tags(an, models)}", fontsize=11)
+    else:
+        fig.suptitle(f"Model comparison: {model_a} vs {model_b}{data_tags(an, models)}\n{note}", fontsize=11)
     _save(fig, path, False, written)
 
 

@@ -6,8 +6,9 @@ Inputs
 - the Item 1 ("Business") text, from exactly one of
   (a) a text column of the CSV (``text_column``);
   (b) an EDGAR-CORPUS file or folder (``.jsonl`` / ``.json`` / ``.parquet`` records with ``filename``,
-      ``cik``, ``year``, ``section_1``), joined on ``filename`` or on ``cik`` + ``year`` (``join="auto"``:
-      filename when the CSV has that column); CIKs compare as integers written without leading zeros;
+      ``cik``, ``year``, ``section_1``), joined on ``filename`` (base name without extension) or on
+      ``cik`` + ``year`` (``join="auto"``: filename when the CSV has that column); CIKs compare as
+      integers written without leading zeros, ``year`` is the filing year of EDGAR-CORPUS;
   (c) the Hugging Face dataset ``eloukas/edgar-corpus`` (``corpus="hf"``; needs ``datasets`` and internet).
 
 Validation: each (row, question) gets exactly one status, checked in this order: ``null`` (empty or a
@@ -110,6 +111,14 @@ def _norm_filename(value: str | None) -> str | None:
     return re.split(r"[\\/]", str(value).strip())[-1] or None
 
 
+def _filename_key(filename: str | None) -> str | None:
+    """Join key of a filename: the base name without its extension ("16040_2022.htm" and the
+    "16040_2022.txt" of another EDGAR-CORPUS build name the same filing)."""
+    if not filename:
+        return None
+    return filename.rsplit(".", 1)[0] if "." in filename[1:] else filename
+
+
 def _norm_cik(value: Any) -> str | None:
     """CIK as an integer string without leading zeros ("0000016040" -> "16040"); None if not one."""
     if value is None:
@@ -132,10 +141,7 @@ def _norm_year(value: Any) -> str | None:
 
 
 def _sample_id(filename: str | None, line: int) -> str:
-    if filename:
-        stem = filename.rsplit(".", 1)[0] if "." in filename else filename
-        return stem or f"row{line}"
-    return f"row{line}"
+    return _filename_key(filename) or f"row{line}"
 
 
 def _sha256_file(path: Path) -> str:
@@ -266,13 +272,18 @@ class _Corpus:
 
 def _record_key(rec: Mapping[str, Any], join: str) -> Any:
     if join == "filename":
-        return _norm_filename(None if rec.get("filename") is None else str(rec.get("filename")))
+        return _filename_key(_norm_filename(_str_or_none(rec.get("filename"))))
     cik, year = _norm_cik(rec.get("cik")), _norm_year(rec.get("year"))
     return (cik, year) if cik and year else None
 
 
 def _key_label(key: Any) -> str:
-    return f"cik={key[0]} year={key[1]}" if isinstance(key, tuple) else repr(key)
+    return f"cik={key[0]} year={key[1]}" if isinstance(key, tuple) else f"filename {key!r}"
+
+
+def _row_label(row: _Row) -> str:
+    """How a row's join key is shown to the user (the filename as written in the CSV)."""
+    return f"filename {row.filename!r}" if isinstance(row.key, str) else _key_label(row.key)
 
 
 def _required_fields(join: str) -> tuple[str, ...]:
@@ -615,7 +626,7 @@ def prepare(
         raw_cik, raw_year = values.get(mapping["cik"]), values.get(mapping["year"])
         row.cik, row.year = _norm_cik(raw_cik), _norm_year(raw_year)
         if join_mode == "filename":
-            row.key = row.filename
+            row.key = _filename_key(row.filename)
             if row.key is None:
                 row.text_problem, row.text_problem_column = "empty filename: cannot join", mapping["filename"]
         elif join_mode == "cik_year":
@@ -627,7 +638,7 @@ def prepare(
                 row.text_problem = f"year {raw_year!r} is not a 4-digit year: cannot join"
                 row.text_problem_column = mapping["year"]
         else:
-            row.key = row.filename or ((row.cik, row.year) if row.cik and row.year else None)
+            row.key = _filename_key(row.filename) or ((row.cik, row.year) if row.cik and row.year else None)
         rows.append(row)
     if not rows and not row_exclusions:
         raise DataError("the CSV has a header but no data rows", file=csv_path, line=2)
@@ -648,14 +659,14 @@ def prepare(
                 dropped.add(r.line)
                 row_exclusions.append({"line": r.line, "sample_id": _sample_id(r.filename, r.line),
                                        "column": column, "status": "duplicate",
-                                       "reason": f"duplicate row for {_key_label(key)}: same answers as line "
+                                       "reason": f"duplicate row for {_row_label(r)}: same answers as line "
                                                  f"{group[0].line}, which is kept"})
         else:
             for r in group:
                 dropped.add(r.line)
                 row_exclusions.append({"line": r.line, "sample_id": _sample_id(r.filename, r.line),
                                        "column": column, "status": "duplicate",
-                                       "reason": f"conflicting ground truth for {_key_label(key)} on lines "
+                                       "reason": f"conflicting ground truth for {_row_label(r)} on lines "
                                                  f"{lines}: all dropped"})
     rows = [r for r in rows if r.line not in dropped]
 
@@ -678,7 +689,7 @@ def prepare(
             column = mapping["filename"] if join_mode == "filename" else mapping["cik"]
             raise DataError(
                 f"the join on {join_mode} matched no record of the corpus {corpus_info.label} "
-                f"({corpus_info.n_scanned} records scanned); this row has {_key_label(first.key)}, the corpus "
+                f"({corpus_info.n_scanned} records scanned); this row has {_row_label(first)}, the corpus "
                 f"has e.g. {', '.join(corpus_info.examples) or 'no usable keys'}",
                 file=csv_path, line=first.line, column=column,
             )
@@ -689,9 +700,9 @@ def prepare(
             matches = corpus_info.records.get(row.key, [])
             texts = {m.text for m in matches}
             if not matches:
-                row.text_problem = f"no corpus record with {_key_label(row.key)} in {corpus_info.label}"
+                row.text_problem = f"no corpus record with {_row_label(row)} in {corpus_info.label}"
             elif len(texts) > 1:
-                row.text_problem = (f"{len(matches)} corpus records with {_key_label(row.key)} and different "
+                row.text_problem = (f"{len(matches)} corpus records with {_row_label(row)} and different "
                                     f"texts ({', '.join(m.where for m in matches)}): ambiguous")
             elif matches[0].text is None:
                 row.text_problem = f"corpus record {matches[0].where} has an empty section_1"

@@ -85,11 +85,18 @@ def head_id(layer: int, head: int) -> str:
 
 
 @dataclass
+class Capture:
+    """Tensors captured per layer by ``capturing`` (the last call's, on CPU)."""
+
+    queries: dict[int, torch.Tensor] | None = None  # layer -> (B, H, q, d) post-RoPE (after masking)
+    outputs: dict[int, torch.Tensor] | None = None  # layer -> (B, q, H, d) per-head outputs before o_proj
+
+
+@dataclass
 class _State:
     groups: list[tuple[Sequence[int] | str, list[RowConsumer]]] = field(default_factory=list)
     head_mask: HeadMask | None = None
-    capture_outputs: dict[int, torch.Tensor] | None = None  # layer -> (B, q, H, d) per-head outputs
-    capture_queries: dict[int, torch.Tensor] | None = None  # layer -> (B, H, q, d) post-RoPE (after masking)
+    capture: Capture | None = None
     calls: int = 0  # attention calls that computed probe rows (for tests / accounting)
 
 
@@ -128,18 +135,18 @@ def masking(head_mask: HeadMask | None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def capturing(queries: bool = False, outputs: bool = False) -> Iterator[_State]:
-    """Capture post-RoPE queries and/or per-head attention outputs (before ``o_proj``) of the next call(s).
+def capturing(queries: bool = False, outputs: bool = False) -> Iterator[Capture]:
+    """Capture post-RoPE queries and/or per-head attention outputs (before ``o_proj``) of the calls in the block.
 
-    For tests and golden comparisons; the last call's tensors per layer are kept (on CPU).
+    For tests and golden comparisons; the yielded ``Capture`` keeps the last call's tensors per layer (CPU).
     """
-    old = (_STATE.capture_queries, _STATE.capture_outputs)
-    _STATE.capture_queries = {} if queries else None
-    _STATE.capture_outputs = {} if outputs else None
+    old = _STATE.capture
+    cap = Capture({} if queries else None, {} if outputs else None)
+    _STATE.capture = cap
     try:
-        yield _STATE
+        yield cap
     finally:
-        _STATE.capture_queries, _STATE.capture_outputs = old
+        _STATE.capture = old
 
 
 def probe_calls() -> int:
@@ -243,8 +250,9 @@ def _make_probe_attention(delegate: str):
             head_sel = hm.mask[:, layer].to(query.device)  # (B or 1, H)
             if hm.mode == "uniform" and head_sel.any():
                 query = query * (~head_sel)[:, :, None, None].to(query.dtype)
-        if _STATE.capture_queries is not None:
-            _STATE.capture_queries[layer] = query.detach().cpu()
+        cap = _STATE.capture
+        if cap is not None and cap.queries is not None:
+            cap.queries[layer] = query.detach().cpu()
         if _STATE.groups:
             with torch.no_grad():
                 _emit_rows(module, query, key, scaling)
@@ -253,8 +261,8 @@ def _make_probe_attention(delegate: str):
         )
         if hm is not None and hm.mode == "zero" and head_sel.any():
             out = out * (~head_sel)[:, None, :, None].to(out.dtype)  # out: (B, q, H, d)
-        if _STATE.capture_outputs is not None:
-            _STATE.capture_outputs[layer] = out.detach().cpu()
+        if cap is not None and cap.outputs is not None:
+            cap.outputs[layer] = out.detach().cpu()
         return out, weights
 
     probe_attention.__name__ = f"probe_{delegate}"

@@ -85,7 +85,7 @@ def wu24_decode(model, tokenizer, prompt_ids: list[int], decode_len: int, head_m
             with probe.probing("last", [t1]), probe.capturing(queries=step == 0, outputs=step == 0) as st:
                 out = model(input_ids=torch.tensor([[tok]]), past_key_values=cache, use_cache=True)
                 if step == 0:
-                    captured = (dict(st.capture_queries), dict(st.capture_outputs))
+                    captured = (dict(st.queries), dict(st.outputs))
             logits = out.logits[0, -1].float()
             tok = int(torch.argmax(logits))
             gen.append(tok)
