@@ -197,12 +197,14 @@ def find_evidence_chars(text: str, kind: str, truth: str) -> list[tuple[int, int
 def char_spans_to_token_spans(
     offsets: Sequence[Sequence[int]], spans: Sequence[Sequence[int]]
 ) -> list[tuple[int, int]]:
-    """Map half-open char spans to half-open token spans ``[first, last + 1)``.
+    """Map half-open char spans to half-open token spans ``[first, last + 1)``, one per input span.
 
     ``offsets`` is a fast tokenizer's ``offset_mapping`` for one sequence (``(start, end)`` per token).
     A token belongs to a span if it covers any character of it; empty offsets such as the ``(0, 0)``
-    of special tokens are ignored. The result is in the order of ``spans``; a span no token covers (it
-    lies outside the tokenized text) is left out, so the result can be shorter than ``spans``.
+    of special tokens are ignored. The result is parallel to ``spans`` (index i belongs to span i);
+    a span no token covers (an empty span, or one outside the tokenized text) maps to the empty token
+    span ``(t, t)`` at the first token ending after its start (``len(offsets)`` if none), so it
+    holds no token but keeps the indices of the other spans.
     """
     toks = [(i, int(a), int(b)) for i, (a, b) in enumerate(offsets) if int(b) > int(a)]
     starts = [a for _, a, _ in toks]
@@ -211,14 +213,13 @@ def char_spans_to_token_spans(
     out: list[tuple[int, int]] = []
     for s, e in spans:
         s, e = int(s), int(e)
-        if e <= s:
-            continue
         if monotone:
             lo = bisect.bisect_right(ends, s)  # first token ending after s
-            hi = bisect.bisect_left(starts, e)  # tokens starting before e
+            hi = bisect.bisect_left(starts, e) if e > s else lo  # tokens starting before e
             hits = [toks[j][0] for j in range(lo, hi)]
+            after = toks[lo][0] if lo < len(toks) else len(offsets)
         else:
-            hits = [i for i, a, b in toks if a < e and b > s]
-        if hits:
-            out.append((min(hits), max(hits) + 1))
+            hits = [i for i, a, b in toks if a < e and b > s] if e > s else []
+            after = min((i for i, _, b in toks if b > s), default=len(offsets))
+        out.append((min(hits), max(hits) + 1) if hits else (after, after))
     return out

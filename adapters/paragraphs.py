@@ -28,8 +28,12 @@ _FINAL = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
 _BOUNDARY = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]*[A-Z0-9])")
 # Words that end with a period without ending a sentence (lower-cased, without the final period).
 _ABBREVIATIONS = frozenset(
-    "inc corp co ltd llc l.p lp plc no nos mr mrs ms dr st jr sr u.s u.s.a u.k e.g i.e etc vs approx dept "
-    "jan feb mar apr jun jul aug sep sept oct nov dec fig sec art ave blvd n.a s.a n.v".split()
+    {
+        "inc", "corp", "co", "ltd", "llc", "l.p", "lp", "plc", "no", "nos", "mr", "mrs", "ms", "dr", "st",
+        "jr", "sr", "u.s", "u.s.a", "u.k", "e.g", "i.e", "etc", "vs", "approx", "dept", "jan", "feb", "mar",
+        "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig", "sec", "art", "ave", "blvd",
+        "n.a", "s.a", "n.v",
+    }
 )
 
 

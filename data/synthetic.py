@@ -19,7 +19,8 @@ head-counts, layoffs, segment and union head-counts. Each generated filing is ch
 kept: every ground-truth value occurs in a sentence that states it, and nowhere else (a conservative
 check, stricter than ``adapters.evidence.find_evidence_chars``); a filing that fails is drawn again.
 
-Same ``(n_filings, seed)`` -> byte-identical files.  CLI: ``python -m data.synthetic --out DIR --n 60 --seed S``.
+Same ``(n_filings, seed)`` -> byte-identical files.
+CLI: ``python -m data.synthetic --out DIR --n 60 --seed S``.
 """
 
 from __future__ import annotations
@@ -122,9 +123,10 @@ _HQ_WEIGHTS: dict[str, int] = {
     "Iowa": 1, "Kansas": 1, "Nebraska": 1, "Arkansas": 1, "New Hampshire": 1, "Rhode Island": 1,
     "Idaho": 1, "Maine": 1, "Mississippi": 1, "New Mexico": 1, "Delaware": 1,
 }
-_FOREIGN = ("Monterrey, Mexico", "Suzhou, China", "Penang, Malaysia", "Dublin, Ireland", "Rotterdam, the Netherlands",
-            "Bangalore, India", "Sao Paulo, Brazil", "Ostrava, Czech Republic", "Ontario, Canada", "Leeds, England",
-            "Kaohsiung, Taiwan", "Wroclaw, Poland", "Guadalajara, Mexico", "Singapore")
+_FOREIGN = ("Monterrey, Mexico", "Suzhou, China", "Penang, Malaysia", "Dublin, Ireland",
+            "Rotterdam, the Netherlands", "Bangalore, India", "Sao Paulo, Brazil", "Ostrava, Czech Republic",
+            "Ontario, Canada", "Leeds, England", "Kaohsiung, Taiwan", "Wroclaw, Poland",
+            "Guadalajara, Mexico", "Singapore")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 _FYE = (("December", 31), ("December", 31), ("December", 31), ("December", 31), ("September", 30),
@@ -141,17 +143,18 @@ _STEMS = ("Norv", "Castel", "Brim", "Talb", "Quen", "Vey", "Ard", "Lum", "Sel", 
 _ENDINGS = ("ant", "ex", "ia", "on", "ora", "ium", "en", "ara", "ix", "eon", "ova", "ent", "ar", "eda", "ine",
             "us", "ell", "ite", "ano", "ory")
 _SUFFIXES = ("Inc.", "Inc.", "Inc.", "Corporation", "Corp.", "Holdings, Inc.", "Co.", "Group, Inc.")
-_FIRST = ("Alan", "Beatrice", "Carlos", "Dana", "Elena", "Frank", "Grace", "Hector", "Irene", "James", "Karen",
-          "Luis", "Maria", "Nathan", "Olivia", "Peter", "Rachel", "Samuel", "Teresa", "Victor", "Wendy", "Aaron",
-          "Brenda", "Colin", "Diane", "Edward", "Fiona", "Gregory", "Helen", "Ian", "Julia", "Kevin", "Laura",
-          "Michael", "Nina", "Oscar", "Priya", "Robert", "Sandra", "Thomas")
-_LAST = ("Abernathy", "Bellamy", "Castillo", "Dunmore", "Ellery", "Fairbanks", "Galloway", "Hartwell", "Iverson",
-         "Jessup", "Kendrick", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Prescott", "Quintero", "Rasmussen",
-         "Sorensen", "Thornbury", "Underhill", "Valdez", "Whitcombe", "Yardley", "Zielinski", "Ashford", "Brennan",
-         "Calloway", "Delacroix", "Eastwood", "Fitzgerald", "Greer", "Holloway", "Ingram", "Kowalski", "Lockhart",
-         "Merriweather", "Northcott", "Pemberton", "Radcliffe")
+_FIRST = ("Alan", "Beatrice", "Carlos", "Dana", "Elena", "Frank", "Grace", "Hector", "Irene", "James",
+          "Karen", "Luis", "Maria", "Nathan", "Olivia", "Peter", "Rachel", "Samuel", "Teresa", "Victor",
+          "Wendy", "Aaron", "Brenda", "Colin", "Diane", "Edward", "Fiona", "Gregory", "Helen", "Ian", "Julia",
+          "Kevin", "Laura", "Michael", "Nina", "Oscar", "Priya", "Robert", "Sandra", "Thomas")
+_LAST = ("Abernathy", "Bellamy", "Castillo", "Dunmore", "Ellery", "Fairbanks", "Galloway", "Hartwell",
+         "Iverson", "Jessup", "Kendrick", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Prescott", "Quintero",
+         "Rasmussen", "Sorensen", "Thornbury", "Underhill", "Valdez", "Whitcombe", "Yardley", "Zielinski",
+         "Ashford", "Brennan", "Calloway", "Delacroix", "Eastwood", "Fitzgerald", "Greer", "Holloway",
+         "Ingram", "Kowalski", "Lockhart", "Merriweather", "Northcott", "Pemberton", "Radcliffe")
 _STREETS = ("Riverside", "Commerce", "Innovation", "Lakeview", "Market", "Corporate", "Technology", "Harbor",
-            "Summit", "Meridian", "Park", "Gateway", "Fountain", "Willow", "Granite", "Pioneer", "Cedar", "Oak")
+            "Summit", "Meridian", "Park", "Gateway", "Fountain", "Willow", "Granite", "Pioneer", "Cedar",
+            "Oak")
 _STREET_KINDS = ("Drive", "Avenue", "Boulevard", "Parkway", "Street", "Way", "Place", "Road")
 _TITLES = ("Chief Financial Officer", "Chief Operating Officer", "General Counsel and Corporate Secretary",
            "Chief Technology Officer", "Chief Human Resources Officer", "Executive Vice President, Sales",
@@ -186,10 +189,12 @@ class _Industry:
 
 _INDUSTRIES: tuple[_Industry, ...] = (
     _Industry(
-        "chemicals", ("a global specialty chemicals company", "a developer and manufacturer of specialty chemicals"),
+        "chemicals", ("a global specialty chemicals company",
+                      "a developer and manufacturer of specialty chemicals"),
         ("Materials", "Chemical", "Polymers"), ("develop, manufacture and sell", "produce and market"),
         ("performance coatings", "industrial adhesives", "specialty resins", "process catalysts",
-         "surface treatment additives", "engineered pigments", "water treatment chemicals", "silicone sealants"),
+         "surface treatment additives", "engineered pigments", "water treatment chemicals",
+         "silicone sealants"),
         ("automotive manufacturers", "packaging converters", "paint and coatings formulators",
          "building products companies", "electronics assemblers", "municipal water utilities"),
         ("automotive", "construction", "packaging", "electronics", "agriculture", "consumer goods"),
@@ -198,7 +203,8 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("manufacturing plant", "blending facility", "technical service laboratory"),
         ("the Environmental Protection Agency", "the Occupational Safety and Health Administration",
          "the Department of Transportation"),
-        ("the Toxic Substances Control Act", "the Clean Air Act", "the Resource Conservation and Recovery Act"),
+        ("the Toxic Substances Control Act", "the Clean Air Act",
+         "the Resource Conservation and Recovery Act"),
         ("large diversified chemical companies", "regional producers", "low-cost importers"),
         ("demand for our deicing additives is highest during the winter months",
          "sales of our coatings products are typically stronger in the second and third fiscal quarters, "
@@ -209,9 +215,11 @@ _INDUSTRIES: tuple[_Industry, ...] = (
     ),
     _Industry(
         "meddevice", ("a medical technology company", "a developer of minimally invasive medical devices"),
-        ("Medical", "Surgical", "Biomedical"), ("design, manufacture and market", "develop and commercialize"),
+        ("Medical", "Surgical", "Biomedical"), ("design, manufacture and market",
+                                                "develop and commercialize"),
         ("surgical staplers", "orthopedic implants", "infusion pumps", "diagnostic catheters",
-         "wound closure products", "patient monitoring systems", "endoscopic instruments", "single-use sensors"),
+         "wound closure products", "patient monitoring systems", "endoscopic instruments",
+         "single-use sensors"),
         ("hospitals", "ambulatory surgery centers", "group purchasing organizations", "physician practices",
          "integrated delivery networks", "home health agencies"),
         ("orthopedic", "cardiovascular", "general surgery", "critical care", "urology"),
@@ -220,12 +228,12 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("manufacturing facility", "sterilization center", "distribution center"),
         ("the Food and Drug Administration", "the Centers for Medicare and Medicaid Services",
          "the Department of Health and Human Services"),
-        ("the Federal Food, Drug, and Cosmetic Act", "the federal Anti-Kickback Statute", "the Physician Payments "
-         "Sunshine Act"),
+        ("the Federal Food, Drug, and Cosmetic Act", "the federal Anti-Kickback Statute",
+         "the Physician Payments Sunshine Act"),
         ("large multinational medical device companies", "smaller specialized device makers",
          "reprocessors of single-use devices"),
-        ("procedure volumes are typically lower in the summer months and higher in the fourth quarter, when "
-         "patients have met their insurance deductibles",),
+        ("procedure volumes are typically lower in the summer months and higher in the fourth quarter, "
+         "when patients have met their insurance deductibles",),
         ("biomaterials", "embedded software", "precision machining", "sensor design"),
         ("Surgical Solutions", "Orthopedics", "Patient Monitoring", "Vascular Therapies"),
         ("employees", "associates"), "facilities",
@@ -239,10 +247,12 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("mid-sized enterprises", "financial institutions", "government agencies", "healthcare systems",
          "retailers", "manufacturers"),
         ("financial services", "retail", "public sector", "healthcare", "manufacturing"),
-        ("third-party cloud hosting", "data center capacity", "licensed content", "payment processing services"),
+        ("third-party cloud hosting", "data center capacity", "licensed content",
+         "payment processing services"),
         ("our direct sales organization", "systems integrators", "online self-service channels"),
         ("data center", "development center", "customer support center"),
-        ("the Federal Trade Commission", "the Consumer Financial Protection Bureau", "the Department of Commerce"),
+        ("the Federal Trade Commission", "the Consumer Financial Protection Bureau",
+         "the Department of Commerce"),
         ("the Gramm-Leach-Bliley Act", "the Health Insurance Portability and Accountability Act",
          "the General Data Protection Regulation"),
         ("large enterprise software vendors", "point-solution start-ups", "in-house IT departments"),
@@ -254,9 +264,9 @@ _INDUSTRIES: tuple[_Industry, ...] = (
     _Industry(
         "bank", ("a bank holding company", "the holding company for a community bank"),
         ("Bancorp", "Financial", "Bancshares"), ("offer", "provide"),
-        ("commercial real estate loans", "residential mortgage loans", "small business loans", "deposit accounts",
-         "treasury management services", "wealth management services", "consumer installment loans",
-         "home equity lines of credit"),
+        ("commercial real estate loans", "residential mortgage loans", "small business loans",
+         "deposit accounts", "treasury management services", "wealth management services",
+         "consumer installment loans", "home equity lines of credit"),
         ("small and medium-sized businesses", "professionals", "individuals", "municipalities",
          "nonprofit organizations", "real estate investors"),
         ("commercial lending", "residential lending", "retail banking", "wealth management"),
@@ -275,10 +285,11 @@ _INDUSTRIES: tuple[_Industry, ...] = (
     ),
     _Industry(
         "restaurants", ("an operator and franchisor of casual dining restaurants", "a restaurant company"),
-        ("Restaurants", "Hospitality", "Dining"), ("operate and franchise", "own and operate"),
+        ("Restaurants", "Hospitality", "Dining"), ("prepare and serve", "serve"),
         ("grilled entrees", "hand-made burgers", "seasonal salads", "craft beverages", "catering packages",
          "family meal bundles", "breakfast menu items", "signature desserts"),
-        ("families", "business travelers", "value-conscious diners", "catering customers", "delivery customers"),
+        ("families", "business travelers", "value-conscious diners", "catering customers",
+         "delivery customers"),
         ("casual dining", "fast casual", "catering", "off-premises dining"),
         ("beef", "poultry", "fresh produce", "dairy products", "cooking oil"),
         ("our company-operated restaurants", "franchised restaurants", "third-party delivery platforms"),
@@ -294,7 +305,7 @@ _INDUSTRIES: tuple[_Industry, ...] = (
     ),
     _Industry(
         "grocery", ("a regional supermarket chain", "a food retailer"),
-        ("Markets", "Foods", "Stores"), ("operate", "own and operate"),
+        ("Markets", "Foods", "Stores"), ("sell", "offer"),
         ("fresh produce", "private label groceries", "prepared foods", "pharmacy services", "fuel centers",
          "bakery products", "natural and organic foods", "household essentials"),
         ("households", "value-conscious shoppers", "pharmacy patients", "online grocery customers"),
@@ -317,19 +328,20 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("power management integrated circuits", "optical transceivers", "radio frequency front-end modules",
          "microcontrollers", "timing devices", "sensor interface chips", "high-speed connectivity products",
          "motor control devices"),
-        ("original equipment manufacturers", "contract manufacturers", "distributors", "hyperscale data center "
-         "operators", "automotive suppliers"),
+        ("original equipment manufacturers", "contract manufacturers", "distributors",
+         "hyperscale data center operators", "automotive suppliers"),
         ("data center", "automotive", "industrial", "communications", "consumer electronics"),
         ("silicon wafers", "assembly and test services", "substrates", "photomasks"),
         ("our direct sales force", "distributors", "manufacturers' representatives"),
         ("design center", "test facility", "wafer fabrication facility"),
-        ("the Bureau of Industry and Security", "the Department of Commerce", "the Environmental Protection Agency"),
+        ("the Bureau of Industry and Security", "the Department of Commerce",
+         "the Environmental Protection Agency"),
         ("the Export Administration Regulations", "conflict minerals disclosure rules",
          "the Restriction of Hazardous Substances directive"),
         ("large integrated device manufacturers", "other fabless semiconductor companies",
          "internal design teams of our customers"),
-        ("shipments to consumer electronics customers are typically highest in the third quarter ahead of the "
-         "holiday season",),
+        ("shipments to consumer electronics customers are typically highest in the third quarter ahead of "
+         "the holiday season",),
         ("mixed-signal design", "photonics", "advanced packaging", "low-power architectures"),
         ("Data Center", "Automotive and Industrial", "Communications"),
         ("employees",), "design centers",
@@ -344,20 +356,22 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("purchasers at the wellhead", "pipeline transportation", "third-party marketers"),
         ("field office", "gas processing plant", "saltwater disposal facility"),
         ("the Bureau of Land Management", "the Environmental Protection Agency",
-         "the Federal Energy Regulatory Commission", "the Pipeline and Hazardous Materials Safety Administration"),
+         "the Federal Energy Regulatory Commission",
+         "the Pipeline and Hazardous Materials Safety Administration"),
         ("the Clean Water Act", "the Safe Drinking Water Act", "the Oil Pollution Act"),
         ("major integrated oil companies", "independent producers", "private equity-backed operators"),
-        ("demand for natural gas is generally higher in the winter heating season and during summer cooling "
-         "periods",),
+        ("demand for natural gas is generally higher in the winter heating season and during summer "
+         "cooling periods",),
         ("horizontal drilling", "reservoir modeling", "completion design"),
         ("Exploration and Production", "Midstream", "Marketing"),
         ("employees",), "field offices",
     ),
     _Industry(
-        "logistics", ("a transportation and logistics company", "a provider of truckload and freight services"),
+        "logistics", ("a transportation and logistics company",
+                      "a provider of truckload and freight services"),
         ("Logistics", "Transport", "Freight"), ("provide", "offer"),
-        ("truckload services", "less-than-truckload services", "dedicated fleet services", "intermodal services",
-         "freight brokerage", "warehousing services", "final-mile delivery"),
+        ("truckload services", "less-than-truckload services", "dedicated fleet services",
+         "intermodal services", "freight brokerage", "warehousing services", "final-mile delivery"),
         ("retailers", "consumer products companies", "manufacturers", "food and beverage producers",
          "e-commerce sellers"),
         ("retail", "industrial", "food and beverage", "paper and packaging"),
@@ -377,25 +391,27 @@ _INDUSTRIES: tuple[_Industry, ...] = (
     _Industry(
         "biotech", ("a clinical-stage biopharmaceutical company", "a biotechnology company"),
         ("Therapeutics", "Biosciences", "Pharmaceuticals"), ("discover and develop", "develop"),
-        ("antibody therapies", "small molecule inhibitors", "gene therapy candidates", "cell therapy programs",
-         "enzyme replacement therapies", "RNA-based medicines"),
+        ("antibody therapies", "small molecule inhibitors", "gene therapy candidates",
+         "cell therapy programs", "enzyme replacement therapies", "RNA-based medicines"),
         ("patients with rare diseases", "oncologists", "specialty pharmacies", "academic medical centers"),
         ("oncology", "immunology", "rare disease", "neurology"),
         ("contract manufacturing capacity", "clinical trial services", "reagents", "viral vectors"),
         ("collaboration partners", "a specialty sales force", "specialty distributors"),
         ("research laboratory", "process development facility", "vivarium"),
-        ("the Food and Drug Administration", "the European Medicines Agency", "the Drug Enforcement Administration"),
+        ("the Food and Drug Administration", "the European Medicines Agency",
+         "the Drug Enforcement Administration"),
         ("the Federal Food, Drug, and Cosmetic Act", "the Public Health Service Act", "the Orphan Drug Act"),
         ("large pharmaceutical companies", "other biotechnology companies", "academic research institutions"),
-        ("our business is not seasonal, although the timing of clinical milestones can cause our expenses to "
-         "vary from quarter to quarter",),
+        ("our business is not seasonal, although the timing of clinical milestones can cause our expenses "
+         "to vary from quarter to quarter",),
         ("protein engineering", "computational biology", "high-throughput screening"),
         ("Research and Development", "Collaborations"),
         ("employees",), "laboratories",
     ),
     _Industry(
         "aerospace", ("a supplier of engineered aerospace components", "an aerospace and defense company"),
-        ("Aerospace", "Dynamics", "Avionics"), ("design, manufacture and service", "engineer and manufacture"),
+        ("Aerospace", "Dynamics", "Avionics"), ("design, manufacture and service",
+                                                "engineer and manufacture"),
         ("flight control actuators", "cockpit displays", "landing gear components", "engine seals",
          "cabin lighting systems", "precision bearings", "fuel system valves", "ground support equipment"),
         ("commercial aircraft manufacturers", "airlines", "maintenance, repair and overhaul providers",
@@ -404,12 +420,14 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("titanium", "aluminum forgings", "specialty alloys", "electronic components"),
         ("our program management teams", "authorized repair stations", "long-term supply agreements"),
         ("machining facility", "repair station", "assembly plant"),
-        ("the Federal Aviation Administration", "the Department of Defense", "the Defense Contract Audit Agency"),
+        ("the Federal Aviation Administration", "the Department of Defense",
+         "the Defense Contract Audit Agency"),
         ("the International Traffic in Arms Regulations", "the Federal Acquisition Regulation",
          "the Truthful Cost or Pricing Data Act"),
-        ("larger diversified aerospace suppliers", "niche component makers", "the in-house operations of "
-         "aircraft manufacturers"),
-        ("aftermarket sales tend to be lower in the summer when airlines defer maintenance during peak travel",),
+        ("larger diversified aerospace suppliers", "niche component makers",
+         "the in-house operations of aircraft manufacturers"),
+        ("aftermarket sales tend to be lower in the summer when airlines defer maintenance during peak "
+         "travel",),
         ("composite materials", "additive manufacturing", "embedded controls"),
         ("Commercial Aerospace", "Defense Systems", "Aftermarket Services"),
         ("employees",), "facilities",
@@ -419,7 +437,8 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("Foods", "Brands", "Provisions"), ("manufacture, market and distribute", "produce and sell"),
         ("salty snacks", "frozen entrees", "nutrition bars", "ready-to-drink teas", "baking mixes",
          "plant-based proteins", "breakfast cereals", "canned soups"),
-        ("grocery chains", "mass merchandisers", "club stores", "convenience stores", "foodservice distributors"),
+        ("grocery chains", "mass merchandisers", "club stores", "convenience stores",
+         "foodservice distributors"),
         ("grocery", "foodservice", "convenience", "club"),
         ("wheat flour", "vegetable oils", "sugar", "corrugated packaging", "cocoa"),
         ("our direct store delivery network", "food brokers", "wholesale distributors"),
@@ -427,8 +446,8 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("the Food and Drug Administration", "the Department of Agriculture", "the Federal Trade Commission"),
         ("the Food Safety Modernization Act", "nutrition labeling rules", "the Lanham Act"),
         ("large multinational food companies", "private label manufacturers", "emerging natural brands"),
-        ("sales of our soups and baking mixes peak in the fall and winter, while beverage sales are highest in the "
-         "summer",),
+        ("sales of our soups and baking mixes peak in the fall and winter, while beverage sales are "
+         "highest in the summer",),
         ("food science", "flavor development", "packaging engineering"),
         ("Snacks", "Frozen Foods", "Beverages", "Foodservice"),
         ("employees", "associates"), "plants",
@@ -443,10 +462,10 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("cotton", "synthetic fabrics", "trims and zippers", "finished goods from contract factories"),
         ("our wholesale accounts", "our retail stores", "our e-commerce sites"),
         ("distribution center", "design studio", "outlet store"),
-        ("the Consumer Product Safety Commission", "U.S. Customs and Border Protection", "the Federal Trade "
-         "Commission"),
-        ("the Consumer Product Safety Improvement Act", "textile labeling rules", "the Uyghur Forced Labor "
-         "Prevention Act"),
+        ("the Consumer Product Safety Commission", "U.S. Customs and Border Protection",
+         "the Federal Trade Commission"),
+        ("the Consumer Product Safety Improvement Act", "textile labeling rules",
+         "the Uyghur Forced Labor Prevention Act"),
         ("global athletic brands", "private label programs of large retailers", "fast-fashion retailers"),
         ("our business is seasonal, with the highest sales of outerwear in the third and fourth quarters",),
         ("fabric innovation", "digital product design", "demand planning"),
@@ -467,8 +486,8 @@ _INDUSTRIES: tuple[_Industry, ...] = (
          "the Consumer Financial Protection Bureau"),
         ("the Clean Water Act", "the Endangered Species Act", "the Real Estate Settlement Procedures Act"),
         ("national homebuilders", "regional and local builders", "sellers of existing homes"),
-        ("new home orders are typically highest in the spring selling season, and closings peak in the fourth "
-         "quarter",),
+        ("new home orders are typically highest in the spring selling season, and closings peak in the "
+         "fourth quarter",),
         ("energy-efficient construction", "digital sales tools", "land planning"),
         ("Homebuilding", "Financial Services", "Land Development"),
         ("employees", "team members"), "communities",
@@ -478,8 +497,8 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("Communications", "Networks", "Telecom"), ("provide", "offer"),
         ("fiber broadband", "business ethernet", "voice services", "managed Wi-Fi", "video services",
          "data center interconnection", "wholesale transport"),
-        ("residential subscribers", "small businesses", "enterprises", "wireless carriers", "government "
-         "customers"),
+        ("residential subscribers", "small businesses", "enterprises", "wireless carriers",
+         "government customers"),
         ("residential", "business", "wholesale", "government"),
         ("fiber optic cable", "network electronics", "pole attachments", "programming content"),
         ("our retail stores", "our call centers", "door-to-door sales teams"),
@@ -487,14 +506,16 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("the Federal Communications Commission", "state public utility commissions",
          "the National Telecommunications and Information Administration"),
         ("the Communications Act", "universal service fund rules", "net neutrality rules"),
-        ("cable operators", "incumbent telephone companies", "fixed wireless providers", "satellite providers"),
+        ("cable operators", "incumbent telephone companies", "fixed wireless providers",
+         "satellite providers"),
         ("subscriber connections are typically highest in the third quarter, when college students return",),
         ("passive optical networking", "network virtualization", "automated provisioning"),
         ("Consumer", "Business", "Wholesale"),
         ("employees",), "markets",
     ),
     _Industry(
-        "insurance", ("a specialty property and casualty insurance holding company", "an insurance holding company"),
+        "insurance", ("a specialty property and casualty insurance holding company",
+                      "an insurance holding company"),
         ("Insurance", "Assurance", "Underwriters"), ("underwrite", "write"),
         ("commercial auto policies", "workers' compensation coverage", "homeowners policies",
          "excess and surplus lines coverage", "professional liability coverage", "inland marine coverage"),
@@ -505,11 +526,11 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("claims office", "underwriting office", "data center"),
         ("state insurance departments", "the National Association of Insurance Commissioners",
          "the Federal Insurance Office"),
-        ("insurance holding company system laws", "risk-based capital requirements", "the Terrorism Risk "
-         "Insurance Act"),
+        ("insurance holding company system laws", "risk-based capital requirements",
+         "the Terrorism Risk Insurance Act"),
         ("national insurers", "regional mutual companies", "insurtech start-ups"),
-        ("our losses are typically higher in the second and third quarters, during the convective storm and "
-         "hurricane seasons",),
+        ("our losses are typically higher in the second and third quarters, during the convective storm "
+         "and hurricane seasons",),
         ("predictive underwriting", "claims automation", "telematics"),
         ("Commercial Lines", "Personal Lines", "Specialty"),
         ("employees", "associates"), "offices",
@@ -519,7 +540,8 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("Staffing", "Workforce", "Talent"), ("provide", "deliver"),
         ("temporary staffing", "permanent placement", "managed services programs", "payroll services",
          "recruitment process outsourcing", "light industrial staffing", "professional staffing"),
-        ("manufacturers", "distribution companies", "hospitals", "technology companies", "government agencies"),
+        ("manufacturers", "distribution companies", "hospitals", "technology companies",
+         "government agencies"),
         ("light industrial", "professional", "healthcare", "information technology"),
         ("job board subscriptions", "background screening", "workers' compensation insurance"),
         ("our branch offices", "national account teams", "our mobile application"),
@@ -542,8 +564,8 @@ _INDUSTRIES: tuple[_Industry, ...] = (
         ("solar modules", "inverters", "wind turbines", "lithium-ion cells", "steel racking"),
         ("long-term power purchase agreements", "wholesale power markets", "community solar subscriptions"),
         ("operations center", "project site office", "warehouse"),
-        ("the Federal Energy Regulatory Commission", "state public utility commissions", "regional "
-         "transmission organizations"),
+        ("the Federal Energy Regulatory Commission", "state public utility commissions",
+         "regional transmission organizations"),
         ("the Federal Power Act", "the Public Utility Regulatory Policies Act", "federal tax credit rules"),
         ("large independent power producers", "utility-owned developers", "private developers"),
         ("solar generation is highest in the summer months, and wind generation is typically strongest in "
@@ -555,8 +577,8 @@ _INDUSTRIES: tuple[_Industry, ...] = (
     _Industry(
         "machinery", ("a manufacturer of industrial equipment", "a diversified industrial machinery company"),
         ("Industries", "Machinery", "Equipment"), ("design, manufacture and service", "manufacture and sell"),
-        ("hydraulic pumps", "conveyor systems", "industrial compressors", "packaging machinery", "flow meters",
-         "material handling equipment", "aftermarket parts", "welding systems"),
+        ("hydraulic pumps", "conveyor systems", "industrial compressors", "packaging machinery",
+         "flow meters", "material handling equipment", "aftermarket parts", "welding systems"),
         ("original equipment manufacturers", "mining companies", "food processors", "municipalities",
          "rental companies"),
         ("mining", "food processing", "water", "general industrial"),
@@ -583,19 +605,20 @@ _STRENGTHS = ("long-standing customer relationships", "a broad and differentiate
               "proprietary {tech} capabilities", "a reputation for quality and reliability",
               "a disciplined approach to capital allocation", "a flexible, low-cost operating model",
               "a strong balance sheet", "deep expertise in {market} markets")
-_STRATEGIES = ("investing in {tech}", "growing our share with {customer}", "pursuing disciplined acquisitions",
-               "improving margins through operational excellence", "expanding our offering of {product}",
-               "strengthening {channel}", "entering adjacent {market} markets", "returning capital to shareholders")
-_DRIVERS = ("population growth", "infrastructure investment", "increasing regulation", "the shift to digital "
-            "channels", "an aging population", "consumer preferences for convenience", "rising energy costs",
-            "the need for productivity gains")
+_STRATEGIES = ("investing in {tech}", "growing our share with {customer}",
+               "pursuing disciplined acquisitions", "improving margins through operational excellence",
+               "expanding our offering of {product}", "strengthening {channel}",
+               "entering adjacent {market} markets", "returning capital to shareholders")
+_DRIVERS = ("population growth", "infrastructure investment", "increasing regulation",
+            "the shift to digital channels", "an aging population", "consumer preferences for convenience",
+            "rising energy costs", "the need for productivity gains")
 
 _POOLS: dict[str, tuple[str, ...]] = {
     "overview": (
         "We {verb} {product}, {product} and {product} for {customer} and {customer}.",
         "Our customers include {customer}, {customer} and {customer}.",
         "We serve customers in more than {n_countries} countries from a network of {n_sites} {sites}.",
-        "For fiscal {fy}, we reported net revenue of {money}.",
+        "For fiscal {fy}, we reported net revenue of {revenue}.",
         "Our long-term strategy rests on {strategy}, {strategy} and {strategy}.",
         "We believe our competitive strengths include {strength}, {strength} and {strength}.",
         "We market our offerings primarily through {channel}, supplemented by {channel}.",
@@ -609,7 +632,8 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "We intend to continue {strategy} while maintaining our focus on cost discipline.",
         "A central element of our strategy is {strategy}, which we believe will allow us to grow faster "
         "than our end markets.",
-        "We seek acquisitions that broaden our offering of {product} or extend our reach into {market} markets.",
+        "We seek acquisitions that broaden our offering of {product} or extend our reach into {market} "
+        "markets.",
         "We expect to fund our growth initiatives with cash from operations and borrowings under our credit "
         "facility.",
         "We continue to invest in {tech} to improve the performance and cost of our {product}.",
@@ -618,6 +642,10 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "return on invested capital.",
         "Our capital allocation priorities are reinvestment in the business, selective acquisitions and the "
         "return of excess cash to shareholders.",
+        "We aim to grow organically faster than our markets by {strategy}.",
+        "We evaluate each business against clear financial criteria and may exit activities that do not "
+        "meet them.",
+        "Our operating model emphasizes local decision-making supported by shared services.",
     ),
     "products": (
         "Our {product} are used by {customer} in {market} applications.",
@@ -628,52 +656,82 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "Sales of {product} represented approximately {pct}% of net revenue in fiscal {fy}, compared with "
         "{pct}% in fiscal {fy_prev}.",
         "Our {brand} line includes {product} and related {product}.",
-        "Many of our {product} are designed to customer specifications and qualified through lengthy testing, "
-        "which we believe creates meaningful switching costs.",
+        "Many of our {product} are designed to customer specifications and qualified through lengthy "
+        "testing, which we believe creates meaningful switching costs.",
         "We also provide installation, maintenance and technical support services for our {product}.",
         "We continue to broaden our line of {product} to address demand from {market} customers.",
-        "Product quality and consistency are critical to our customers, and each of our {facilities} operates "
-        "under a documented quality management system.",
-        "Our {product} compete on the basis of performance, reliability, service and total cost of ownership.",
+        "Product quality and consistency are critical to our customers, and each of our {facilities} "
+        "operates under a documented quality management system.",
+        "Our {product} compete on the basis of performance, reliability, service and total cost of "
+        "ownership.",
         "Revenue from {product} tends to be recurring, as customers reorder on a regular schedule.",
         "We sell {product} under our own brands and, to a lesser extent, under private label arrangements.",
+        "Our {brand} family of {product} is designed for {customer} that need consistent performance at high "
+        "volumes.",
+        "We categorize our offerings into {product}, {product} and {product}.",
+        "Pricing for our {product} reflects performance, service levels and the cost of key inputs such as "
+        "{input}.",
+        "We redesigned several of our {product} during fiscal {fy} to reduce their cost and improve "
+        "reliability.",
+        "Our offerings are supported by application engineers who help {customer} select and deploy the "
+        "right solution.",
+        "We discontinued certain lower-margin {product} in fiscal {fy_prev} to focus on more differentiated "
+        "offerings.",
     ),
     "customers": (
         "Our customers include {customer}, {customer} and {customer}.",
         "No single customer accounted for more than {pct_small}% of our consolidated revenue in fiscal {fy}.",
         "Our ten largest customers represented approximately {pct}% of revenue in fiscal {fy}.",
-        "We have served many of our largest customers for more than {n_word} decades.",
+        "We have served many of our largest customers for more than {n_word} years.",
         "Sales to {customer} are generally made under purchase orders rather than long-term contracts.",
         "We work closely with {customer} to develop offerings that meet their evolving requirements.",
-        "The loss of, or a significant reduction in purchases by, one of our larger customers could adversely "
-        "affect our results of operations.",
+        "The loss of, or a significant reduction in purchases by, one of our larger customers could "
+        "adversely affect our results of operations.",
         "We extend credit to customers based on an evaluation of their financial condition and generally do "
         "not require collateral.",
+        "We seek to build long-term relationships with {customer} by offering a broad portfolio and "
+        "dependable service.",
+        "Our customer base is diversified across {market}, {market} and {market} markets.",
+        "Customer retention has historically been high, and many customers expand their purchases over time.",
+        "We monitor customer satisfaction through surveys, account reviews and service metrics.",
+        "Demand from {customer} generally follows broader economic conditions in the {market} market.",
     ),
     "sales": (
         "We market our offerings through {channel} and {channel}.",
         "Our sales organization is organized by region and by end market, with dedicated teams for "
         "{customer}.",
         "We supplement our direct efforts with {channel}, which extends our reach to smaller customers.",
-        "Our marketing activities include trade shows, digital campaigns, technical seminars and cooperative "
-        "advertising programs.",
+        "Our marketing activities include trade shows, digital campaigns, technical seminars and "
+        "cooperative advertising programs.",
         "Advertising and promotion expense was {money} in fiscal {fy}.",
         "We maintain a customer loyalty program that rewards repeat purchases and provides insight into "
         "buying patterns.",
         "Our account managers work with {customer} to forecast demand and manage inventory levels.",
         "We believe the technical knowledge of our sales personnel is an important competitive advantage.",
+        "We also sell through {channel} in regions where we do not maintain a direct presence.",
+        "Our digital channels accounted for a growing share of orders in fiscal {fy}.",
+        "We train our sales and service personnel on new offerings before each product launch.",
+        "Sales compensation is tied to revenue, margin and customer retention goals.",
+        "We participate in industry associations that give us visibility into the needs of {customer}.",
     ),
     "competition": (
         "The markets in which we operate are highly competitive.",
         "We compete with {rival}, {rival} and {rival}.",
         "Some of our competitors have greater financial, technical and marketing resources than we do.",
-        "We believe the principal competitive factors in our markets are price, quality, service, breadth of "
-        "offering and speed of delivery.",
+        "We believe the principal competitive factors in our markets are price, quality, service, breadth "
+        "of offering and speed of delivery.",
         "Competition for {customer} is based primarily on price and service.",
         "New entrants, including {rival}, have increased pricing pressure in several of our markets.",
         "We believe our investments in {tech} differentiate us from {rival}.",
         "Consolidation among {customer} has increased their purchasing power and the competitive pressure we "
         "face.",
+        "Our competitive position varies by product line and geography.",
+        "In the {market} market, we compete primarily with {rival}.",
+        "Some competitors offer lower prices, but we believe our service and product performance justify a "
+        "premium.",
+        "Barriers to entry in our markets include technical know-how, customer qualification and scale.",
+        "We regularly benchmark our offerings against those of {rival} to identify opportunities for "
+        "improvement.",
     ),
     "suppliers": (
         "The principal inputs to our business are {input}, {input} and {input}.",
@@ -684,17 +742,27 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "for certain items.",
         "We seek to maintain at least two qualified sources for each critical input.",
         "Our procurement team monitors supplier performance on quality, delivery and cost.",
+        "We have not experienced significant disruptions from suppliers of {input} in recent years.",
+        "Freight and logistics costs are an increasing component of our total input costs.",
     ),
     "operations": (
         "We operate {n_sites} {sites} and a network of {facilities}.",
         "Our {facility} located in {other_city} is our largest and serves customers throughout the region.",
         "In fiscal {fy}, we opened a new {facility} in {other_city} to support growth in {market} markets.",
-        "We lease most of our {facilities} under operating leases with remaining terms of {n_word} to ten years.",
-        "We believe our facilities are adequate for our current needs and that additional space is available "
-        "on reasonable terms.",
+        "We lease most of our {facilities} under operating leases with remaining terms of {n_word} to ten "
+        "years.",
+        "We believe our facilities are adequate for our current needs and that additional space is "
+        "available on reasonable terms.",
         "We continually evaluate our footprint and consolidated two {facilities} during fiscal {fy_prev}.",
-        "Capital expenditures were {money} in fiscal {fy} and were directed mainly to capacity and automation.",
+        "Capital expenditures were {money} in fiscal {fy} and were directed mainly to capacity and "
+        "automation.",
         "We apply lean principles across our operations to reduce waste and improve throughput.",
+        "Our operations team tracks safety, quality, delivery and cost metrics at each site on a daily "
+        "basis.",
+        "We completed an expansion of our {facility} during fiscal {fy}, adding capacity for {product}.",
+        "Our {facilities} operated at approximately {pct}% of capacity in fiscal {fy}.",
+        "We maintain business continuity plans for each of our principal {facilities}.",
+        "Inventory is held at our {facilities} and at third-party warehouses near major customers.",
     ),
     "rnd": (
         "Our research and development efforts focus on {tech} and {tech}.",
@@ -704,6 +772,9 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "We also collaborate with universities and research institutes on longer-term projects in {tech}.",
         "New offerings introduced in the last three years represented approximately {pct}% of revenue in "
         "fiscal {fy}.",
+        "We evaluate research projects using stage-gate reviews that consider technical risk and commercial "
+        "potential.",
+        "Our development teams use customer feedback to prioritize improvements to our {product}.",
     ),
     "ip": (
         "We rely on a combination of patents, trademarks, trade secrets and contractual protections to "
@@ -722,18 +793,25 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "We are subject to {law}, {law} and similar state and foreign requirements.",
         "Compliance with these laws has not had a material effect on our capital expenditures, earnings or "
         "competitive position.",
-        "Changes in the laws that apply to our business, or in their interpretation, could increase our costs.",
+        "Changes in the laws that apply to our business, or in their interpretation, could increase our "
+        "costs.",
         "We maintain compliance programs that include training, monitoring and periodic internal audits.",
         "Failure to comply with {law} could result in fines, penalties or restrictions on our operations.",
         "We are also subject to laws governing data privacy, anti-corruption and international trade.",
         "{regulator_cap} periodically inspects our {facilities}, and we have not received any material "
         "findings in recent inspections.",
+        "Our international operations are subject to export controls, sanctions and customs requirements.",
+        "We monitor regulatory developments and participate in industry comment processes where appropriate.",
+        "Regulators may change applicable requirements with little notice, which could require changes to "
+        "our operations.",
+        "We hold the licenses and permits required to operate our {facilities}, and we renew them as "
+        "required.",
     ),
     "environmental": (
         "We are subject to environmental laws governing air emissions, wastewater discharges and the "
         "handling of hazardous materials.",
-        "We have been named as a potentially responsible party at {n_word} third-party disposal sites, none of "
-        "which we believe is material.",
+        "We have been named as a potentially responsible party at {n_word} third-party disposal sites, none "
+        "of which we believe is material.",
         "Environmental compliance costs were not material in fiscal {fy}.",
         "We have set targets to reduce the greenhouse gas intensity of our operations by {pct}% by "
         "{future_year}.",
@@ -748,7 +826,7 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "Weather conditions can also affect demand in a given quarter.",
     ),
     "backlog": (
-        "Backlog was {money} at the end of fiscal {fy}, compared with {money} a year earlier.",
+        "Backlog was {backlog} at the end of fiscal {fy}, compared with {backlog} a year earlier.",
         "We expect to fill most of our backlog within the next twelve months.",
         "Backlog is not necessarily indicative of future revenue because orders may be rescheduled or "
         "cancelled.",
@@ -764,8 +842,8 @@ _POOLS: dict[str, tuple[str, ...]] = {
     ),
     "human_capital": (
         "We believe our people are our most important asset and a key to our long-term success.",
-        "We offer competitive compensation, including base pay, annual incentives and, for eligible employees, "
-        "long-term equity awards.",
+        "We offer competitive compensation, including base pay, annual incentives and, for eligible "
+        "employees, long-term equity awards.",
         "Our benefits include medical, dental and vision coverage, a retirement savings plan with a company "
         "match, paid time off and parental leave.",
         "We conduct an annual engagement survey, and approximately {pct}% of employees participated in the "
@@ -781,17 +859,25 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "We consider our relationship with our employees to be good.",
         "Our chief human resources officer reports regularly to the compensation committee of our board of "
         "directors on workforce matters.",
+        "We recruit through our website, university partnerships, employee referrals and professional "
+        "networks.",
+        "Our internship program provides a pipeline of early-career talent for our technical and commercial "
+        "teams.",
+        "We review pay practices annually to support fair and competitive compensation.",
+        "Our employee assistance program offers confidential counseling and support services.",
+        "Many of our managers were promoted from within, which we believe supports retention and continuity.",
+        "We offer flexible work arrangements for roles that can be performed remotely.",
     ),
     "available_info": (
-        "Our website address is www.{domain}.com. Information on our website is not incorporated by reference "
-        "into this report.",
-        "We make our annual, quarterly and current reports, and amendments to those reports, available free of "
-        "charge on our website as soon as reasonably practicable after we file them with the Securities and "
-        "Exchange Commission (the \"SEC\").",
+        "Our website address is www.{domain}.com. Information on our website is not incorporated by "
+        "reference into this report.",
+        "We make our annual, quarterly and current reports, and amendments to those reports, available free "
+        "of charge on our website as soon as reasonably practicable after we file them with the Securities "
+        "and Exchange Commission (the \"SEC\").",
         "The SEC maintains a website that contains reports, proxy statements and other information about "
         "issuers that file electronically.",
-        "Our code of conduct, corporate governance guidelines and board committee charters are also available on "
-        "our website.",
+        "Our code of conduct, corporate governance guidelines and board committee charters are also "
+        "available on our website.",
         "Our common stock is listed on the {exchange} under the symbol \"{ticker}\".",
     ),
 }
@@ -819,14 +905,14 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
 }
 _HC_SUBHEADINGS = ("Compensation and Benefits", "Health and Safety", "Training and Development",
                    "Culture and Engagement", "Diversity, Equity and Inclusion")
-_FILLER_ORDER = ("strategy", "products", "customers", "sales", "competition", "suppliers", "operations", "rnd",
-                 "ip", "regulation", "environmental", "seasonality", "backlog", "sustainability")
+_FILLER_ORDER = ("strategy", "products", "customers", "sales", "competition", "suppliers", "operations",
+                 "rnd", "ip", "regulation", "environmental", "seasonality", "backlog", "sustainability")
 
 # Phrasing styles of the four facts; every style appears once per cycle of its deck.
 INC_STYLES = ("incorporated_in_state_of", "organized_under_laws", "corporation_formed_in",
               "incorporated_under_laws_on_date", "established_as_corporation", "founded_as_corporation",
-              "former_name", "is_corporation_incorporated_month", "year_then_laws", "formed_as_corporation_on",
-              "holding_company", "split_sentences")
+              "former_name", "is_corporation_incorporated_month", "year_then_laws",
+              "formed_as_corporation_on", "holding_company", "split_sentences")
 HQ_STYLES = ("address_full", "headquartered_in", "hq_postal", "address_postal", "is_headquartered",
              "principal_offices_lease", "corporate_office", "hq_and_executive_offices")
 EMP_STYLES = ("full_time_only", "total_then_split", "million", "total_with_subset", "no_comma", "prior_year",
@@ -878,6 +964,11 @@ class GeneratedCorpus:
     n_chars: tuple[int, int, int]  # min, median, max length of section_1 in characters
     filings: tuple[SyntheticFiling, ...] = field(repr=False, default=())
 
+    @property
+    def csv_path(self) -> Path:
+        """The ground-truth CSV (same as ``ground_truth_path``)."""
+        return self.ground_truth_path
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Generation
@@ -891,6 +982,11 @@ def _plural(noun: str) -> str:
     if noun.endswith(("s", "ch", "sh", "x")):
         return noun + "es"
     return noun + "s"
+
+
+def _a(word: str) -> str:
+    """The indefinite article for ``word`` ("an Ohio", "a Utah", "a Delaware")."""
+    return "an" if word and word[0] in "AEIO" else "a"
 
 
 def _fmt(n: int) -> str:
@@ -916,6 +1012,8 @@ class _Ctx:
         self.avoid_states: set[str] = set()
         self.forbidden: list[re.Pattern[str]] = []
         self.segment: str | None = None
+        self.revenue_m = 1.0  # annual revenue in $ millions; set from the head-count once it is drawn
+        self.used: set[str] = set()
         self.brands = [self._brand() for _ in range(3)]
         self.domain = re.sub(r"[^a-z]", "", short.lower())
         self.ticker = (short[:3] + rng.choice("AEKLRSTX")).upper()
@@ -990,16 +1088,26 @@ class _Ctx:
         return f"{name} {suffix or self.pick(('Inc.', 'Corporation', 'LLC', 'Holdings, Inc.'))}"
 
     def _brand(self) -> str:
-        return self.pick(_STEMS) + self.pick(("a", "o", "ix", "era", "on", "is")) + self.rng.choice(("", "®", "™"))
+        stem = self.pick(_STEMS) + self.pick(("a", "o", "ix", "era", "on", "is"))
+        return stem + self.rng.choice(("", "®", "™"))
 
-    def money(self) -> str:
-        amount = math.exp(self.rng.uniform(math.log(2), math.log(4000)))
+    def money(self, lo: float = 0.004, hi: float = 0.25) -> str:
+        """A dollar amount between ``lo`` and ``hi`` times the company's revenue."""
+        amount = self.revenue_m * math.exp(self.rng.uniform(math.log(lo), math.log(hi)))
         if amount >= 1000:
-            return self.number(10, 90, lambda n: f"${n / 10:.1f} billion")
-        return self.number(int(amount * 10), int(amount * 10) + 9, lambda n: f"${n / 10:.1f} million")
+            tenths = int(amount / 100)
+            return self.number(tenths, tenths + 2, lambda n: f"${n / 10:.1f} billion")
+        if amount >= 1:
+            tenths = int(amount * 10)
+            return self.number(tenths, tenths + 9, lambda n: f"${n / 10:,.1f} million")
+        thousands = max(int(amount * 1000), 10)
+        return self.number(thousands, thousands + 9, lambda n: f"${n * 1000:,}")
 
     def date(self, year: int) -> str:
-        month, day = self.pick(_FYE) if self.rng.random() < 0.7 else (self.pick(_MONTHS), self.rng.randint(1, 28))
+        if self.rng.random() < 0.7:
+            month, day = self.pick(_FYE)
+        else:
+            month, day = self.pick(_MONTHS), self.rng.randint(1, 28)
         return f"{month} {day}, {year}"
 
     # ----- template filling -----
@@ -1058,6 +1166,10 @@ class _Ctx:
                 return self.number(8, 240, str)
             if key == "money":
                 return self.money()
+            if key == "backlog":
+                return self.money(0.15, 0.3)
+            if key == "revenue":
+                return self.money(0.95, 1.05)
             if key == "fy":
                 return str(fy)
             if key == "fy_prev":
@@ -1073,15 +1185,25 @@ class _Ctx:
             if key == "ticker":
                 return self.ticker
             if key == "exchange":
-                return self.pick(("New York Stock Exchange", "Nasdaq Global Select Market", "Nasdaq Capital Market"))
+                if "New York" in self.truth_states:
+                    return self.pick(("Nasdaq Global Select Market", "Nasdaq Capital Market"))
+                return self.pick(("New York Stock Exchange", "Nasdaq Global Select Market",
+                                  "Nasdaq Capital Market"))
             raise KeyError(f"unknown template placeholder {{{key}}}")
 
         return re.sub(r"\{(\w+)\}", resolve, template)
 
     def paragraph(self, pool: str, lo: int = 2, hi: int = 5) -> str:
+        """2-5 sentences from a pool; templates not yet used in this filing come first."""
         templates = _POOLS[pool]
         k = min(self.rng.randint(lo, hi), len(templates))
-        return " ".join(self.fill(t) for t in self.rng.sample(templates, k))
+        fresh = [t for t in templates if t not in self.used]
+        chosen = self.rng.sample(fresh, min(k, len(fresh)))
+        if len(chosen) < k:
+            chosen += self.rng.sample([t for t in templates if t not in chosen], k - len(chosen))
+            self.rng.shuffle(chosen)
+        self.used.update(chosen)
+        return " ".join(self.fill(t) for t in chosen)
 
 
 def _count_surface(n: int) -> list[str]:
@@ -1138,30 +1260,33 @@ def _inc_fact_lines(ctx: _Ctx, style: str, state: str, year: int, descriptor: st
     elif style == "organized_under_laws":
         s = f"We were organized under the laws of {_state_ref(state, r, False)} in {year}."
     elif style == "corporation_formed_in":
-        s = f"{ctx.company}, a {state} corporation formed in {year}, is {descriptor}."
+        s = f"{ctx.company}, {_a(state)} {state} corporation formed in {year}, is {descriptor}."
     elif style == "incorporated_under_laws_on_date":
-        s = f"The Company was incorporated under the laws of {_state_ref(state, r, True)} on {month} {day}, {year}."
+        where = _state_ref(state, r, True)
+        s = f"The Company was incorporated under the laws of {where} on {month} {day}, {year}."
     elif style == "established_as_corporation":
-        s = f"{co} was established in {year} as a {state} corporation and has grown through internal development " \
-            f"and acquisitions."
+        s = (f"{co} was established in {year} as {_a(state)} {state} corporation and has grown through "
+             "internal development and acquisitions.")
     elif style == "founded_as_corporation":
-        s = f"{co} was founded as a {state} corporation in {year} by {ctx.person()}."
+        s = f"{co} was founded as {_a(state)} {state} corporation in {year} by {ctx.person()}."
     elif style == "former_name":
         renamed = ctx.year(year + 1, ctx.fy - 1)
-        old = ctx.pick(_STEMS) + ctx.pick(_ENDINGS) + " " + ctx.pick(("Ventures", "Industries", "Enterprises"))
-        s = (f"We were originally incorporated in {state} in {year} under the name {old}, Inc., and changed our name "
+        old = ctx.pick(_STEMS) + ctx.pick(_ENDINGS)
+        old += " " + ctx.pick(("Ventures", "Industries", "Enterprises"))
+        s = (f"We were originally incorporated in {state} in {year} under the name {old}, Inc., and changed "
+             "our name "
              f"to {ctx.company} in {renamed}.")
     elif style == "is_corporation_incorporated_month":
-        s = f"{co} is a {state} corporation that was incorporated in {month} {year}."
+        s = f"{co} is {_a(state)} {state} corporation that was incorporated in {month} {year}."
     elif style == "year_then_laws":
         s = f"The Company was incorporated in {year} under the laws of {_state_ref(state, r, False)}."
     elif style == "formed_as_corporation_on":
-        s = f"{co} was formed as a {state} corporation on {month} {day}, {year}."
+        s = f"{co} was formed as {_a(state)} {state} corporation on {month} {day}, {year}."
     elif style == "holding_company":
         s = f"{ctx.company} is a holding company incorporated in {state} in {year}."
     elif style == "split_sentences":
         return [
-            (f"{ctx.company}, a {state} corporation, is {descriptor}.", frozenset({"inc_state"})),
+            (f"{ctx.company}, {_a(state)} {state} corporation, is {descriptor}.", frozenset({"inc_state"})),
             (f"The Company was incorporated in {month} {year}.", frozenset({"inc_year"})),
         ]
     else:
@@ -1176,20 +1301,23 @@ def _hq_fact_line(ctx: _Ctx, style: str, state: str, descriptor: str) -> _Line:
     area = ctx.number(201, 989, str)
     phone = f"({area}) 555-{ctx.number(100, 199, lambda n: f'{n:04d}')}"
     if style == "address_full":
-        s = (f"Our principal executive offices are located at {ctx.street()}, {city}, {state} {ctx.zip_code(state)}, "
+        s = (f"Our principal executive offices are located at {ctx.street()}, {city}, {state} "
+             f"{ctx.zip_code(state)}, "
              f"and our telephone number is {phone}.")
     elif style == "headquartered_in":
         s = f"We are headquartered in {city}, {state}."
     elif style == "hq_postal":
         s = f"Our corporate headquarters is located in {city}, {code} {ctx.zip_code(state)}."
     elif style == "address_postal":
-        s = (f"Our principal executive offices are located at {ctx.street()}, Suite {ctx.number(100, 990, str)}, "
+        s = (f"Our principal executive offices are located at {ctx.street()}, Suite "
+             f"{ctx.number(100, 990, str)}, "
              f"{city}, {code} {ctx.zip_code(state)}.")
     elif style == "is_headquartered":
         s = f"{co} is {descriptor} headquartered in {city}, {state}."
     elif style == "principal_offices_lease":
         sqft = ctx.number(20, 400, lambda n: _fmt(n * 1000))
-        s = f"Our principal offices are located in {city}, {state}, where we lease approximately {sqft} square feet."
+        s = (f"Our principal offices are located in {city}, {state}, where we lease approximately {sqft} "
+             "square feet.")
     elif style == "corporate_office":
         s = f"Our corporate office is located at {ctx.street()} in {city}, {state}."
     elif style == "hq_and_executive_offices":
@@ -1210,18 +1338,22 @@ def _emp_fact_line(ctx: _Ctx, style: str, count: int) -> _Line:
         ft = int(count * r.uniform(0.55, 0.85))
         while not (ctx.clean(_fmt(ft)) and ctx.clean(_fmt(count - ft))):
             ft -= 1
-        s = (f"{asof}, we employed {_fmt(count)} persons, of whom {_fmt(ft)} were full-time and {_fmt(count - ft)} "
+        s = (f"{asof}, we employed {_fmt(count)} persons, of whom {_fmt(ft)} were full-time and "
+             f"{_fmt(count - ft)} "
              f"were part-time.")
     elif style == "million":
-        s = f"{asof}, we had approximately {count / 1_000_000:g} million {ctx.pick(('associates', 'employees'))} worldwide."
+        word = ctx.pick(("associates", "employees"))
+        s = f"{asof}, we had approximately {count / 1_000_000:g} million {word} worldwide."
     elif style == "total_with_subset":
         us = ctx.number(int(count * 0.4) or 1, max(int(count * 0.8), 2))
-        s = f"At {ctx.date(ctx.fy)}, our workforce consisted of {_fmt(count)} {noun}, including {us} in the United States."
+        s = (f"At {ctx.date(ctx.fy)}, our workforce consisted of {_fmt(count)} {noun}, including {us} in "
+             "the United States.")
     elif style == "no_comma":
         s = f"We had {count} {noun} as of {ctx.date(ctx.fy)}."
     elif style == "prior_year":
         prev = ctx.number(int(count * 0.8) or 1, max(int(count * 1.15), 2))
-        s = (f"{asof}, {ctx.short} and its subsidiaries employed approximately {_fmt(count)} people, compared with "
+        s = (f"{asof}, {ctx.short} and its subsidiaries employed approximately {_fmt(count)} people, "
+             "compared with "
              f"approximately {prev} a year earlier.")
     elif style == "headcount_fiscal":
         s = f"Our total headcount was {_fmt(count)} at the end of fiscal {ctx.fy}."
@@ -1244,7 +1376,8 @@ def _absent_lines(ctx: _Ctx, kind: str, truth: dict[str, str | None], descriptor
         return [(f"The Company was incorporated in {truth['inc_year']}.", frozenset({"inc_year"}))]
     if kind == "inc_year":  # state only, and a founding year (not an incorporation year)
         founded = ctx.year(1920, ctx.fy - 5)
-        return [(f"{ctx.short} is a {truth['inc_state']} corporation.", frozenset({"inc_state"})),
+        return [(f"{ctx.short} is {_a(truth['inc_state'] or '')} {truth['inc_state']} corporation.",
+                 frozenset({"inc_state"})),
                 (f"The business was founded in {founded} by {ctx.person()}.", none)]
     if kind == "reincorporated":  # two states and years: the strict truth leaves both out
         s1, s2 = ctx.other_state(), ctx.other_state()
@@ -1252,12 +1385,14 @@ def _absent_lines(ctx: _Ctx, kind: str, truth: dict[str, str | None], descriptor
             s2 = ctx.other_state()
         y1 = ctx.year(1930, ctx.fy - 20)
         y2 = ctx.year(y1 + 2, ctx.fy - 3)
-        return [(f"{ctx.short} was originally incorporated in {s1} in {y1} and reincorporated in {s2} in {y2}.", none)]
+        return [(f"{ctx.short} was originally incorporated in {s1} in {y1} and reincorporated in {s2} in "
+                 f"{y2}.", none)]
     if kind == "employees":
         if ctx.rng.random() < 0.5:
             return [(f"As of {ctx.date(ctx.fy)}, we had {ctx.number(200, 4000)} full-time employees and "
                      f"{ctx.number(40, 900)} part-time employees.", none)]
-        return [(f"As of {ctx.date(ctx.fy)}, we had approximately {ctx.number(150, 9000)} full-time equivalent "
+        return [(f"As of {ctx.date(ctx.fy)}, we had approximately {ctx.number(150, 9000)} full-time "
+                 "equivalent "
                  f"employees.", none)]
     if kind == "hq_state":
         if ctx.rng.random() < 0.5:
@@ -1276,24 +1411,30 @@ def _distractor_inc(ctx: _Ctx) -> tuple[str, str]:
     sub = ctx.pick(_STEMS) + ctx.pick(_ENDINGS)
     if kind == "subsidiary_state":
         text = r.choice((
-            f"Our principal operating subsidiary, {sub} LLC, is a {s} limited liability company formed in {y}.",
-            f"{sub}, Inc., our wholly owned subsidiary, was incorporated in {_state_ref(s, r, False)} in {y}.",
-            f"Our {ctx.pick(ctx.ind.segments)} business is conducted through {sub} Corp., a {s} corporation "
+            f"Our principal operating subsidiary, {sub} LLC, is {_a(s)} {s} limited liability company formed "
+            f"in {y}.",
+            f"{sub}, Inc., our wholly owned subsidiary, was incorporated in {_state_ref(s, r, False)} in "
+            f"{y}.",
+            f"Our {ctx.pick(ctx.ind.segments)} business is conducted through {sub} Corp., {_a(s)} {s} "
+            "corporation "
             f"organized in {y}.",
         ))
     elif kind == "acquisition":
         founded = ctx.year(1940, y - 1) if y > 1941 else y
-        text = (f"In {y}, we acquired {ctx.other_company('Inc.')}, a {s} company founded in {founded}, which "
+        text = (f"In {y}, we acquired {ctx.other_company('Inc.')}, {_a(s)} {s} company founded in {founded}, "
+                "which "
                 f"expanded our offering of {ctx.pick(ctx.ind.products)}.")
     elif kind == "founding_year":
         lo = 1880
         hi = (ctx.inc_year - 1) if ctx.inc_year else ctx.fy - 10
         fy0 = ctx.year(lo, max(hi, lo + 1))
-        text = (f"Our history dates back to {fy0}, when {ctx.person()} opened a small {ctx.pick(ctx.ind.facilities)} "
+        text = (f"Our history dates back to {fy0}, when {ctx.person()} opened a small "
+                f"{ctx.pick(ctx.ind.facilities)} "
                 f"in {ctx.city(s)}, {s}.")
     else:
-        text = (f"Before our initial public offering in {y}, we were a subsidiary of {ctx.other_company('Corporation')},"
-                f" a {s} corporation.")
+        text = (f"Before our initial public offering in {y}, we were a subsidiary of "
+                f"{ctx.other_company('Corporation')},"
+                f" {_a(s)} {s} corporation.")
     return kind, text
 
 
@@ -1310,11 +1451,12 @@ def _distractor_hq(ctx: _Ctx) -> tuple[str, str]:
             f"In fiscal {ctx.fy}, we opened a regional office in {city}, {STATE_CODES[s]} {ctx.zip_code(s)}.",
         ))
     elif kind == "subsidiary_hq":
-        text = (f"Our {ctx.pick(ctx.ind.segments)} segment is managed from its own headquarters in {city}, {s}, "
+        text = (f"Our {ctx.pick(ctx.ind.segments)} segment is managed from its own headquarters in {city}, "
+                f"{s}, "
                 f"which it shares with our shared services center.")
     else:
-        text = f"Our largest customer, a {ctx.pick(ctx.ind.customers)[:-1]} headquartered in {city}, {s}, " \
-               f"accounted for approximately {ctx.number(8, 19, str)}% of revenue in fiscal {ctx.fy}."
+        text = (f"Our largest customer, which is headquartered in {city}, {s}, accounted for approximately "
+                f"{ctx.number(8, 19, str)}% of revenue in fiscal {ctx.fy}.")
     return kind, text
 
 
@@ -1324,25 +1466,50 @@ def _distractor_emp(ctx: _Ctx, count: int | None) -> tuple[str, str]:
     kind = r.choice(("layoff", "segment_headcount", "union", "contractors", "hires"))
     if kind == "layoff":
         n = ctx.number(max(base // 40, 5), max(base // 8, 10))
-        text = (f"In {ctx.pick(_MONTHS)} {ctx.fy}, we reduced our workforce by approximately {n} positions as part "
+        text = (f"In {ctx.pick(_MONTHS)} {ctx.fy}, we reduced our workforce by approximately {n} positions "
+                "as part "
                 f"of a restructuring of our {ctx.pick(ctx.ind.segments)} operations.")
     elif kind == "segment_headcount":
         a = ctx.number(max(base // 5, 3), max(base // 3, 6))
         b = ctx.number(max(base // 8, 2), max(base // 5, 4))
         segs = list(ctx.ind.segments) + ["corporate"]
         s1, s2 = r.sample(segs[:-1], 2) if len(segs) > 2 else (segs[0], "corporate")
-        text = (f"Of our employees, approximately {a} work in our {s1} segment and approximately {b} in our {s2} "
+        text = (f"Of our employees, approximately {a} work in our {s1} segment and approximately {b} in our "
+                f"{s2} "
                 f"segment, with the remainder in corporate and shared functions.")
     elif kind == "union":
         n = ctx.number(max(base // 20, 2), max(base // 4, 4))
         text = f"Approximately {n} of our employees are covered by collective bargaining agreements."
     elif kind == "contractors":
         n = ctx.number(max(base // 30, 5), max(base // 6, 10))
-        text = f"In addition to our employees, we engaged approximately {n} independent contractors and temporary workers."
+        text = (f"In addition to our employees, we engaged approximately {n} independent contractors and "
+                "temporary workers.")
     else:
         n = ctx.number(max(base // 15, 5), max(base // 4, 10))
         text = f"We hired approximately {n} new employees during fiscal {ctx.fy}."
     return kind, text
+
+
+_DISTRACTOR_FAMILY = {
+    "inc": ("subsidiary_state", "acquisition", "founding_year", "former_parent"),
+    "hq": ("facility_state", "subsidiary_hq", "customer_hq"),
+    "emp": ("layoff", "segment_headcount", "union", "contractors", "hires"),
+}
+# Where each distractor kind is placed (section keys; "segment" = per-segment subsections).
+_DISTRACTOR_HOMES: dict[str, tuple[str, ...]] = {
+    "subsidiary_state": ("history", "corp_info", "overview", "segment"),
+    "acquisition": ("history", "overview", "strategy", "corp_info"),
+    "founding_year": ("history", "corp_info", "overview"),
+    "former_parent": ("history", "corp_info", "overview"),
+    "facility_state": ("operations", "overview", "corp_info", "segment"),
+    "subsidiary_hq": ("corp_info", "overview", "segment", "operations"),
+    "customer_hq": ("customers", "sales", "overview"),
+    "layoff": ("human_capital", "human_capital", "overview", "operations"),
+    "segment_headcount": ("human_capital", "human_capital", "segment"),
+    "union": ("human_capital",),
+    "contractors": ("human_capital", "operations"),
+    "hires": ("human_capital",),
+}
 
 
 # ----- structured pieces: tables and officer lists, one cell per line as in EDGAR extracts -----
@@ -1357,7 +1524,8 @@ def _facility_table(ctx: _Ctx) -> list[str]:
 def _segment_table(ctx: _Ctx) -> list[str]:
     lines = ["Segment", f"Fiscal {ctx.fy} Revenue (in millions)", "Percent of Total"]
     for seg in ctx.ind.segments:
-        lines += [seg, ctx.number(200, 90000, lambda n: f"${n / 10:,.1f}"), ctx.number(5, 70, lambda n: f"{n}%")]
+        revenue = ctx.number(200, 90000, lambda n: f"${n / 10:,.1f}")
+        lines += [seg, revenue, ctx.number(5, 70, lambda n: f"{n}%")]
     return lines
 
 
@@ -1370,7 +1538,8 @@ def _exec_lines(ctx: _Ctx) -> list[str]:
         lines += [name, ctx.number(38, 71, str), title]
         since = ctx.year(ctx.fy - 15, ctx.fy - 1)
         prior = ctx.year(since - 12, since - 2)
-        bios.append(f"{name} has served as our {title} since {since}. Before joining {ctx.short}, {name.split()[0]} "
+        bios.append(f"{name} has served as our {title} since {since}. Before joining {ctx.short}, "
+                    f"{name.split()[0]} "
                     f"held senior positions at {ctx.other_company()} from {prior} to {since}.")
     return lines + bios
 
@@ -1425,6 +1594,7 @@ def _build_filing(
         ctx.reserve_year(inc_year)
     if truth["employees"]:
         ctx.reserve_count(count)
+    ctx.revenue_m = count * r.uniform(0.12, 0.45)
 
     descriptor = ctx.pick(ind.descriptors)
     depth = {"inc": plan["inc_depth"], "hq": plan["hq_depth"], "emp": plan["emp_depth"]}
@@ -1440,16 +1610,19 @@ def _build_filing(
                  else [_emp_fact_line(ctx, plan["emp"], count)])
 
     # --- opening: item heading, preamble, overview (carries the "early" facts) ---
-    head = r.choice((["Item 1.", "Business"], ["Item 1. Business"], ["ITEM 1. BUSINESS"], ["Item 1. Business."]))
+    head = r.choice((["Item 1.", "Business"], ["Item 1. Business"], ["ITEM 1. BUSINESS"],
+                     ["Item 1. Business."]))
     opening = _untagged(head)
     if r.random() < 0.6:
-        opening.append((f"Unless the context requires otherwise, the terms \"{ctx.short},\" \"the Company,\" \"we,\" "
-                        f"\"us\" and \"our\" refer to {ctx.company} and its consolidated subsidiaries.", frozenset()))
-    overview: list[_Line] = [(ctx.pick(_HEADINGS["overview"]), frozenset())]
+        preamble = (f"Unless the context requires otherwise, the terms \"{ctx.short},\" \"the Company,\" "
+                    f"\"we,\" \"us\" and \"our\" refer to {ctx.company} and its consolidated subsidiaries.")
+        opening.append((preamble, frozenset()))
+    overview: list[_Line] = [(ctx.pick(_HEADINGS["overview"]), frozenset())]  # carries the early facts
     intro = r.choice((
         f"{ctx.company} (\"{ctx.short}\" or the \"Company\") is {descriptor}.",
         f"{ctx.short} is {descriptor} serving {ctx.pick(ind.customers)} and {ctx.pick(ind.customers)}.",
-        f"We are {descriptor}. We {ctx.pick(ind.verbs)} {ctx.pick(ind.products)} for {ctx.pick(ind.customers)}.",
+        f"We are {descriptor}. We {ctx.pick(ind.verbs)} {ctx.pick(ind.products)} for "
+        f"{ctx.pick(ind.customers)}.",
     ))
     overview.append((intro + " " + ctx.paragraph("overview", 1, 3), frozenset()))
     for key, lines in (("inc", inc_lines), ("hq", hq_lines), ("emp", emp_lines)):
@@ -1471,15 +1644,17 @@ def _build_filing(
         return r.uniform(0.3, 0.62) if d == "middle" else r.uniform(0.72, 0.98)
 
     merged = depth["inc"] == depth["hq"] != "early" and r.random() < 0.5
+    hq_in_available_info = False
     if merged:
         carriers.append((frac(depth["inc"]), carrier("corp_info", inc_lines + hq_lines, None)))
     else:
         if depth["inc"] != "early":
             carriers.append((frac(depth["inc"]), carrier("history", inc_lines, None)))
         if depth["hq"] != "early":
-            key = r.choice(("corp_info", "available_info"))
-            carriers.append((frac(depth["hq"]), carrier(key, hq_lines, "available_info" if key == "available_info"
-                                                        else None)))
+            hq_in_available_info = r.random() < 0.5
+            key = "available_info" if hq_in_available_info else "corp_info"
+            carriers.append((frac(depth["hq"]), carrier(key, hq_lines,
+                                                        key if hq_in_available_info else None)))
     # The human capital section always exists; it states the count only when the count is not early.
     hc = _Section([(ctx.pick(_HEADINGS["human_capital"]), frozenset())])
     if depth["emp"] != "early":
@@ -1488,65 +1663,74 @@ def _build_filing(
     hc_frac = frac(depth["emp"]) if depth["emp"] != "early" else r.uniform(0.5, 0.95)
     carriers.append((hc_frac, hc))
 
-    # --- distractors: several per filing, each in its own paragraph, spread through the body ---
+    # --- distractors: several per filing (no kind twice), each its own paragraph ---
     distractor_kinds: list[str] = []
-    loose: list[str] = []
-    for maker in (_distractor_inc, _distractor_hq):
-        for _ in range(r.randint(1, 2)):
-            kind, text = maker(ctx)
-            distractor_kinds.append(kind)
-            loose.append(text)
-    for _ in range(r.randint(1, 3)):
-        kind, text = _distractor_emp(ctx, count)
-        distractor_kinds.append(kind)
-        loose.append(text)
-    if not any(k == "founding_year" for k in distractor_kinds) and r.random() < 0.4:
-        kind, text = _distractor_inc(ctx)
-        distractor_kinds.append(kind)
-        loose.append(text)
+    loose: list[tuple[str, str]] = []
+    n_inc = r.randint(1, 2) + (r.random() < 0.4)
+    wanted = (("inc", n_inc), ("hq", r.randint(1, 2)), ("emp", r.randint(1, 3)))
+    for family, n_wanted in wanted:
+        for _ in range(6 * n_wanted):
+            if sum(k in _DISTRACTOR_FAMILY[family] for k in distractor_kinds) >= n_wanted:
+                break
+            if family == "inc":
+                kind, text = _distractor_inc(ctx)
+            elif family == "hq":
+                kind, text = _distractor_hq(ctx)
+            else:
+                kind, text = _distractor_emp(ctx, count)
+            if kind not in distractor_kinds or kind in ("subsidiary_state", "facility_state"):
+                distractor_kinds.append(kind)
+                loose.append((kind, text))
 
-    # --- filler sections until the target length is reached ---
-    fixed = sum(len(t) + 1 for t, _ in opening + overview) + sum(s.size for _, s in carriers)
-    fixed += sum(len(t) + 1 for t in loose)
+    # --- closing sections: executive officers (longer filings), available information ---
     closing: list[_Section] = []
     if target_chars > 9000 or r.random() < 0.3:
         closing.append(_Section(_untagged([ctx.pick(_HEADINGS["execs"])] + _exec_lines(ctx))))
-    if not any(lines and lines[0][0] in _HEADINGS["available_info"] for _, s in carriers for lines in [s.lines]):
-        closing.append(_Section(_untagged([ctx.pick(_HEADINGS["available_info"]), ctx.paragraph("available_info", 2, 4)])))
-    fixed += sum(s.size for s in closing)
+    if not hq_in_available_info:
+        closing.append(_Section(_untagged([ctx.pick(_HEADINGS["available_info"]),
+                                           ctx.paragraph("available_info", 2, 4)])))
 
+    # --- filler sections until the target length is reached ---
+    total = sum(len(t) + 1 for t, _ in opening + overview) + sum(s.size for _, s in carriers)
+    total += sum(len(t) + 1 for _, t in loose) + sum(s.size for s in closing)
     names = [n for n in _FILLER_ORDER if r.random() < 0.75] or ["products"]
     sections: dict[str, _Section] = {n: _Section([(ctx.pick(_HEADINGS[n]), frozenset())]) for n in names}
-    total = fixed + sum(s.size for s in sections.values())
-    segment_blocks: list[_Section] = []
-    # Short filings keep one paragraph per section; long ones add paragraphs and per-segment subsections.
+    total += sum(s.size for s in sections.values())
+    # Short filings get one paragraph in some sections; long ones add paragraphs and per-segment subsections.
     order = list(names)
     r.shuffle(order)
     for n in order:
-        sections[n].lines.append((ctx.paragraph(n), frozenset()))
-        total += len(sections[n].lines[-1][0]) + 1
         if total >= target_chars:
             break
+        para = ctx.paragraph(n)
+        sections[n].lines.append((para, frozenset()))
+        total += len(para) + 1
     if "operations" in sections and total < target_chars and r.random() < 0.7:
-        sections["operations"].lines.extend(_untagged(_facility_table(ctx)))
-        total += sum(len(t) + 1 for t in _facility_table.__name__)  # rough; corrected by the loop below
+        table = _untagged(_facility_table(ctx))
+        sections["operations"].lines.extend(table)
+        total += sum(len(t) + 1 for t, _ in table)
+    growable = dict(sections)
+    growable["human_capital"] = hc
+    segment_blocks: list[_Section] = []
     while total < target_chars:
         if r.random() < 0.3 and len(segment_blocks) < 3 * len(ind.segments):
             ctx.segment = r.choice(ind.segments)
-            block = _Section([(f"{ctx.segment}", frozenset())])
-            for pool in r.sample(("products", "customers", "competition", "operations", "sales"), r.randint(2, 3)):
+            block = _Section([(ctx.segment, frozenset())])
+            pools = ("products", "customers", "competition", "operations", "sales")
+            for pool in r.sample(pools, r.randint(2, 3)):
                 block.lines.append((ctx.pick(_HEADINGS[pool]), frozenset()))
                 block.lines.append((ctx.paragraph(pool, 3, 6), frozenset()))
             ctx.segment = None
             segment_blocks.append(block)
             total += block.size
         else:
-            n = r.choice(names)
-            sub = _HC_SUBHEADINGS if n == "human_capital" else ()
-            if sub and r.random() < 0.5:
-                sections[n].lines.append((r.choice(sub), frozenset()))
-            sections[n].lines.append((ctx.paragraph(n, 3, 6), frozenset()))
-            total += len(sections[n].lines[-1][0]) + 1
+            n = r.choice(sorted(growable))
+            if n == "human_capital" and r.random() < 0.5:
+                hc.lines.append((r.choice(_HC_SUBHEADINGS), frozenset()))
+                total += len(hc.lines[-1][0]) + 1
+            para = ctx.paragraph(n, 3, 6)
+            growable[n].lines.append((para, frozenset()))
+            total += len(para) + 1
 
     body: list[_Section] = []
     if segment_blocks:
@@ -1555,20 +1739,27 @@ def _build_filing(
         body.append(_Section([("Reportable Segments", frozenset()), (intro_seg, frozenset())]
                              + _untagged(_segment_table(ctx))))
         body.extend(segment_blocks)
-    body.extend(sections[n] for n in names)
+    body.extend(sections[n] for n in names if len(sections[n].lines) > 1)
 
-    # Scatter the distractor paragraphs through the body (any section, any position after its heading).
-    targets = body + [Section for Section in closing[:0]] or body
-    for text in loose:
-        sec = r.choice(targets) if targets else None
-        line = (text, frozenset())
-        if sec is None:
-            overview.append(line)
-        else:
-            sec.lines.insert(r.randint(1, len(sec.lines)), line)
+    # Put each distractor paragraph into a section where such a sentence belongs (after its heading).
+    first = _Section(opening + overview)
+    named: dict[str, list[_Section]] = {"overview": [first], "human_capital": [hc], "segment": segment_blocks}
+    for n in names:
+        if len(sections[n].lines) > 1:
+            named[n] = [sections[n]]
+    for _, sec in carriers:
+        heading = sec.lines[0][0]
+        for key in ("history", "corp_info", "available_info"):
+            if heading in _HEADINGS[key]:
+                named.setdefault(key, []).append(sec)
+    for kind, text in loose:
+        options = [sec for key in _DISTRACTOR_HOMES[kind] for sec in named.get(key, [])]
+        sec = r.choice(options or [first])
+        # After the section heading; in the opening, after the overview heading and the intro paragraph.
+        lo = len(opening) + 2 if sec is first else 1
+        sec.lines.insert(r.randint(min(lo, len(sec.lines)), len(sec.lines)), (text, frozenset()))
 
     # Insert carriers at the section boundary closest to their target depth.
-    first = _Section(opening + overview)
     ordered: list[_Section] = [first] + body + closing
     for target, sec in sorted(carriers, key=lambda c: c[0]):
         sizes = [s.size for s in ordered]
@@ -1576,16 +1767,16 @@ def _build_filing(
         pos, cum = len(ordered), 0
         for i, size in enumerate(sizes):
             cum += size
-            if i >= 0 and cum / grand >= target:
+            if cum / grand >= target:
                 pos = i + 1
                 break
-        ordered.insert(max(pos, 1), sec)
+        ordered.insert(pos, sec)
     lines = [ln for s in ordered for ln in s.lines]
     return lines, truth, distractor_kinds
 
 
 def _check_filing(lines: list[_Line], truth: dict[str, str | None], company: str) -> str | None:
-    """Return a problem description, or None when every truth value is stated in a fact line and nowhere else."""
+    """A problem description, or None when every truth value is stated in a fact line and nowhere else."""
     kinds = {k: QUESTIONS[k].kind for k in QUESTION_KEYS}
     for key in QUESTION_KEYS:
         value = truth[key]
@@ -1595,14 +1786,16 @@ def _check_filing(lines: list[_Line], truth: dict[str, str | None], company: str
         allowed = {k for k in QUESTION_KEYS if truth[k] == value and kinds[k] == kind}
         if kind == "state":
             code = STATE_CODES[value]
-            must = [re.compile(rf"(?<!\w){re.escape(value)}(?!\w)"), re.compile(rf"(?<=[a-z], ){code}(?= \d{{5}}|[.,])")]
-            broad = [re.compile(rf"(?<![A-Za-z]){re.escape(value)}(?![A-Za-z])", re.I),
+            must = [re.compile(rf"(?<!\w){re.escape(value)}(?!\w)"),
+                    re.compile(rf"(?<=[a-z], ){code}(?= \d{{5}}|[.,])")]
+            west = r"(?<!West )(?<!WEST )" if value == "Virginia" else ""  # "West Virginia" is another state
+            broad = [re.compile(rf"(?<![A-Za-z]){west}{re.escape(value)}(?![A-Za-z])", re.I),
                      re.compile(rf"(?<![A-Za-z]){code}(?![A-Za-z])")]
         elif kind == "year":
             must = broad = [re.compile(rf"(?<!\d){value}(?!\d)")]
         else:
             n = int(value)
-            must = [re.compile(_word_boundary(f)) if " " not in f else re.compile(rf"(?<![\d.]){re.escape(f)}")
+            must = [re.compile(_word_boundary(f) if " " not in f else rf"(?<![\d.]){re.escape(f)}")
                     for f in _count_surface(n)]
             broad = [re.compile(rf"(?<!\d){re.escape(f)}(?!\d)") if " " not in f
                      else re.compile(rf"(?<![\d.]){re.escape(f.split()[0])}\s+{f.split()[1]}", re.I)
@@ -1705,7 +1898,8 @@ def generate_filings(
             if problem is None:
                 break
         else:
-            raise RuntimeError(f"filing {i} ({company}): no valid draw in {_MAX_ATTEMPTS} attempts: {problem}")
+            raise RuntimeError(f"filing {i} ({company}): no valid draw in {_MAX_ATTEMPTS} attempts: "
+                               f"{problem}")
         texts = [t.strip() for t, _ in lines if t.strip()]
         kept = [(t.strip(), tags) for t, tags in lines if t.strip()]
         section_1 = "\n".join(texts)
@@ -1718,7 +1912,8 @@ def generate_filings(
         styles = {"inc": plan["inc"], "hq": plan["hq"], "emp": plan["emp"], "absent": plan["absent"]}
         cik = str(ciks[i])
         filings.append(SyntheticFiling(
-            filename=f"{cik}_{years[i]}.htm", cik=cik, year=str(years[i]), company=company, section_1=section_1,
+            filename=f"{cik}_{years[i]}.htm", cik=cik, year=str(years[i]), company=company,
+            section_1=section_1,
             truth=truth, styles=styles, fact_lines=fact_lines, fact_depth=depth_of, distractors=tuple(kinds),
         ))
     return filings
@@ -1750,10 +1945,13 @@ def _readme(filings: Sequence[SyntheticFiling], seed: int, settings: dict[str, o
     lines = [
         "# SYNTHETIC 10-K Item 1 corpus",
         "",
-        "**This corpus is SYNTHETIC.** Every company, person, address, product and number in it is fictional, and",
-        "every text was generated from templates by `data/synthetic.py`. None of it is an SEC filing or was copied",
-        "from one; the CIKs (9,000,001 and up) are above every real CIK in use. It exists so the tool can be",
-        "demonstrated and tested without shipping real filings.",
+        "**This corpus is SYNTHETIC.** The companies are fictional and the texts are generated from "
+        "templates by",
+        "`data/synthetic.py`; they are not SEC filings and no text was copied from one. Every person, "
+        "address,",
+        "product and number is invented, and the CIKs (9,000,001 and up) lie above every real CIK in use. "
+        "The",
+        "corpus exists so the tool can be demonstrated and tested without shipping real filings.",
         "",
         f"- generator: `data/synthetic.py` version {GENERATOR_VERSION}",
         f"- seed: {seed}",
@@ -1764,10 +1962,10 @@ def _readme(filings: Sequence[SyntheticFiling], seed: int, settings: dict[str, o
         "",
         "| file | content |",
         "| --- | --- |",
-        "| `corpus.jsonl` | one filing per line, EDGAR-CORPUS form: `filename` (`{cik}_{year}.htm`), `cik`, `year`, "
-        "`section_1` (one paragraph or heading per line) |",
-        "| `ground_truth.csv` | `" + ",".join(GT_COLUMNS) + "`; full state names, 4-digit year, plain integer "
-        "count; empty cell = the text does not state that fact in an acceptable way |",
+        "| `corpus.jsonl` | one filing per line, EDGAR-CORPUS form: `filename` (`{cik}_{year}.htm`), `cik`, "
+        "`year`, `section_1` (one paragraph or heading per line) |",
+        "| `ground_truth.csv` | `" + ",".join(GT_COLUMNS) + "`; full state names, 4-digit year, "
+        "plain integer count; empty cell = the text does not state that fact in an acceptable way |",
         "",
         "## Counts",
         "",
@@ -1795,13 +1993,16 @@ def _readme(filings: Sequence[SyntheticFiling], seed: int, settings: dict[str, o
         "",
         "## How the facts are written",
         "",
-        "Incorporation: " + ", ".join(INC_STYLES) + ". Headquarters: " + ", ".join(HQ_STYLES) + ". Employees: "
-        + ", ".join(EMP_STYLES) + ". Distractors (other states, years and head-counts): subsidiaries incorporated "
-        "elsewhere, acquisitions, founding years, former parents, facilities and segment head offices in other "
-        "states, a large customer's headquarters, layoffs, segment and union head-counts, contractors, hires, "
-        "prior-year counts. Rows with an empty cell state the fact only in a form the ground truth does not "
-        "accept (year without state, state with a founding year only, a reincorporation, full-time and part-time "
-        "counts without a total, full-time equivalents, \"based in\"), or not at all.",
+        "Incorporation: " + ", ".join(INC_STYLES) + ". Headquarters: " + ", ".join(HQ_STYLES)
+        + ". Employees: " + ", ".join(EMP_STYLES)
+        + ". Distractors (other states, years and head-counts): subsidiaries "
+                                  "incorporated "
+        "elsewhere, acquisitions, founding years, former parents, facilities and segment head offices in "
+        "other states, a large customer's headquarters, layoffs, segment and union head-counts, "
+        "contractors, hires, prior-year counts. Rows with an empty cell state the fact only in a form the "
+        "ground truth does not accept (year without state, state with a founding year only, a "
+        "reincorporation, full-time and part-time counts without a total, full-time equivalents, \"based "
+        "in\"), or not at all.",
         "",
     ]
     return "\n".join(lines)
@@ -1825,7 +2026,8 @@ def generate_corpus(
     absent_rate: float = 0.12,
 ) -> GeneratedCorpus:
     """Generate the synthetic corpus and write corpus.jsonl, ground_truth.csv and README.md atomically."""
-    filings = generate_filings(n_filings, seed, min_tokens=min_tokens, max_tokens=max_tokens, absent_rate=absent_rate)
+    filings = generate_filings(n_filings, seed, min_tokens=min_tokens, max_tokens=max_tokens,
+                               absent_rate=absent_rate)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     jsonl = "".join(
@@ -1854,17 +2056,20 @@ def generate_corpus(
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: ``python -m data.synthetic --out DIR --n 60 --seed S``."""
     p = argparse.ArgumentParser(prog="python -m data.synthetic", description=(
-        "Write a SYNTHETIC corpus of SEC-style 10-K Item 1 texts (fictional companies) with its ground truth."))
+        "Write a SYNTHETIC corpus of SEC-style 10-K Item 1 texts (fictional companies) with its ground "
+        "truth."))
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--n", type=int, default=DEFAULT_N_FILINGS, help="number of filings (default %(default)s)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default %(default)s)")
-    p.add_argument("--min-tokens", type=int, default=1000, help="shortest filing, ~4 chars/token (default %(default)s)")
+    p.add_argument("--min-tokens", type=int, default=1000,
+                   help="shortest filing, ~4 chars/token (default %(default)s)")
     p.add_argument("--max-tokens", type=int, default=20000, help="longest filing (default %(default)s)")
     p.add_argument("--absent-rate", type=float, default=0.12,
                    help="share of filings with one fact absent / not derivable (default %(default)s)")
     args = p.parse_args(argv)
     try:
-        res = generate_corpus(args.out, args.n, args.seed, min_tokens=args.min_tokens, max_tokens=args.max_tokens,
+        res = generate_corpus(args.out, args.n, args.seed, min_tokens=args.min_tokens,
+                              max_tokens=args.max_tokens,
                               absent_rate=args.absent_rate)
     except ValueError as exc:
         p.error(str(exc))

@@ -39,7 +39,7 @@ DETECTION_KEYS = ("kind", "model", "model_info", "method", "question", "scores",
                   "n_samples_used", "n_samples_excluded")
 ABLATION_KEYS = ("kind", "model", "model_info", "method", "question", "mask_mode", "mask_scope", "k_grid",
                  "n_test", "top")
-MODEL_INFO_KEYS = ("id", "family", "n_layers", "n_heads")
+MODEL_INFO_KEYS = ("n_layers", "n_heads")
 CURVE_ROW_KEYS = ("k", "accuracy", "ci_low", "ci_high")
 
 
@@ -98,8 +98,8 @@ def _check_detection(obj: dict, path: Path) -> None:
         if not isinstance(s, (int, float)) or not math.isfinite(s):
             raise ResultFileError(f"{path}: key scores.{h}: expected a finite number, got {s!r}")
     top = obj["top_heads"]
-    if len(top) != int(obj["top_n"]):
-        raise ResultFileError(f"{path}: key top_heads has {len(top)} entries but top_n is {obj['top_n']}")
+    if not isinstance(top, list) or len(top) > int(obj["top_n"]):
+        raise ResultFileError(f"{path}: key top_heads must be a list of at most top_n = {obj['top_n']} head ids")
     unknown = [h for h in top if h not in scores]
     if unknown:
         raise ResultFileError(f"{path}: key top_heads: {unknown[:3]} not among the scored heads")
@@ -114,7 +114,9 @@ def _check_curve_rows(rows: list, path: Path, key: str, extra: tuple[str, ...] =
         _require(row, CURVE_ROW_KEYS + extra, path, prefix=f"{key}[{i}].")
         for name in ("accuracy", "ci_low", "ci_high"):
             v = row[name]
-            if v is None or not (0.0 <= float(v) <= 1.0):
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue  # no usable test sample: the unit is reported as skipped
+            if not isinstance(v, (int, float)) or not (0.0 <= float(v) <= 1.0):
                 raise ResultFileError(f"{path}: key {key}[{i}].{name}: expected a share in [0, 1], got {v!r}")
 
 
@@ -124,7 +126,7 @@ def _check_ablation(obj: dict, path: Path) -> None:
         raise ResultFileError(f"{path}: key kind: expected 'ablation', got {obj['kind']!r}")
     _check_common(obj, path)
     _check_curve_rows(obj["top"], path, "top")
-    if not any(int(r["k"]) == 0 for r in obj["top"]):
+    if obj["top"] and not any(int(r["k"]) == 0 for r in obj["top"]):
         raise ResultFileError(f"{path}: key top: no k = 0 row (the unablated baseline)")
     _check_curve_rows(obj.get("random", []), path, "random", ("seed",))
     for i, row in enumerate(obj.get("random_summary", [])):
@@ -154,6 +156,7 @@ class RunResults:
     detections: dict[Key, dict]
     ablations: dict[Key, dict]
     paths: dict[tuple[str, Key], Path]
+    skipped: list[tuple[str, Key, str]]  # (kind, key, reason): units present but without usable numbers
 
     @property
     def synthetic(self) -> bool:
@@ -194,15 +197,22 @@ def load_run(run_dir: Path) -> RunResults:
     detections: dict[Key, dict] = {}
     ablations: dict[Key, dict] = {}
     paths: dict[tuple[str, Key], Path] = {}
+    skipped: list[tuple[str, Key, str]] = []
     for kind, store, check in (("detection", detections, _check_detection), ("ablation", ablations, _check_ablation)):
         for path in sorted((run_dir / kind).glob("**/*.json")):
+            if path.name.startswith("."):
+                continue  # temporary file of an atomic write in progress
             obj = read_json(path)
             check(obj, path)
             key = (str(obj["model"]), str(obj["method"]), str(obj["question"]))
-            if key in store:
+            if (kind, key) in paths:
                 raise ResultFileError(f"{path}: duplicate {kind} result for {key}; also in {paths[(kind, key)]}")
-            store[key] = obj
             paths[(kind, key)] = path
+            reason = _unusable_reason(kind, obj)
+            if reason:
+                skipped.append((kind, key, reason))
+            else:
+                store[key] = obj
             info = obj["model_info"]
             known = models.setdefault(key[0], dict(info))
             for name in ("n_layers", "n_heads"):
@@ -211,9 +221,23 @@ def load_run(run_dir: Path) -> RunResults:
                                           f"{known[name]} recorded for model {key[0]!r} elsewhere in the run")
             for name, value in info.items():
                 known.setdefault(name, value)
-    if not detections and not ablations:
+    if not paths:
         raise ResultFileError(f"{run_dir}: no result files under detection/ or ablation/")
-    return RunResults(run_dir, manifest, models, detections, ablations, paths)
+    return RunResults(run_dir, manifest, models, detections, ablations, paths, skipped)
+
+
+def _unusable_reason(kind: str, obj: dict) -> str:
+    """Why a well-formed result file carries no numbers to analyse ('' when it does)."""
+    if kind == "detection":
+        if not obj["top_heads"]:
+            return f"no top heads ({obj['n_samples_used']} samples used, {obj['n_samples_excluded']} excluded)"
+        return ""
+    if not obj["top"]:
+        return str(obj.get("note") or "no top-k curve")
+    base = next(r for r in obj["top"] if int(r["k"]) == 0)["accuracy"]
+    if base is None or (isinstance(base, float) and math.isnan(base)):
+        return f"no usable test samples (n_test = {obj['n_test']})"
+    return ""
 
 
 # ------------------------------------------------------------------------------------------ small helpers

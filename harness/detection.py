@@ -16,10 +16,9 @@ import numpy as np
 import torch
 from transformers import DynamicCache
 
-from harness.kvcache import crop_to
-
 from adapters.prompts import FilingPrompts, QuestionPrompt
 from harness import probe
+from harness.kvcache import crop_to
 from harness.normalize import answer_matches
 from third_party.qrhead import per_doc_scores
 from third_party.wu24 import retrieval_scores_from_top1, rouge_gate

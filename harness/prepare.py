@@ -97,6 +97,13 @@ class PrepareResult:
     row_exclusions: list[dict[str, Any]] = field(default_factory=list)
     question_exclusions: list[dict[str, Any]] = field(default_factory=list)
 
+    def summary_line(self) -> str:
+        """One line for logs: rows, exclusions, split sizes and usable counts per question."""
+        usable = ", ".join(f"{q} {c['usable']}" for q, c in self.per_question.items())
+        return (f"{self.n_rows} CSV rows, {self.n_rows_excluded} excluded; {self.n_samples} filings -> "
+                f"train {self.n_train}, test {self.n_test} (join: {self.join}); usable: {usable}; "
+                f"report {self.report_md}")
+
 
 # --------------------------------------------------------------------------------------------------------
 # small helpers
@@ -376,8 +383,9 @@ def _corpus_files(path: Path) -> list[Path]:
 def _add_record(corpus: _Corpus, where: str, obj: Any, join: str, wanted: set, seen_fields: set,
                 file: Path) -> None:
     if not isinstance(obj, dict):
-        raise DataError(f"corpus record is not a JSON object ({type(obj).__name__})", file=file,
-                        line=_line_of(where))
+        line = _line_of(where)
+        at = "" if line is not None else f" ({where.removeprefix(str(file)).strip()})"
+        raise DataError(f"corpus record is not a JSON object ({type(obj).__name__}){at}", file=file, line=line)
     corpus.n_scanned += 1
     seen_fields.update(k for k, v in obj.items() if v is not None)
     key = _record_key(obj, join)
@@ -387,7 +395,8 @@ def _add_record(corpus: _Corpus, where: str, obj: Any, join: str, wanted: set, s
             corpus.warnings.append(f"{where}: record without a usable join key ({missing or 'invalid value'})")
         return
     if len(corpus.examples) < 3:
-        corpus.examples.append(_key_label(key))
+        corpus.examples.append(f"filename {str(obj.get('filename')).strip()!r}" if join == "filename"
+                               else _key_label(key))
     if key not in wanted:
         return
     text = obj.get("section_1")
@@ -447,17 +456,19 @@ def _corpus_sha256(path: Path, files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _hf_configs(wanted: set, join: str) -> list[str]:
+def _hf_configs(wanted: set, join: str) -> tuple[list[str], list[int]]:
+    """EDGAR-CORPUS configurations to read for the wanted keys, and the filing years it does not cover."""
     years: set[int] = set()
     for key in wanted:
-        year = key[1] if join == "cik_year" else None
-        if join == "filename":
-            m = re.search(r"_((?:19|20)\d\d)(?!\d)", key)
-            if not m:
-                return ["full"]
-            year = m.group(1)
-        years.add(int(year))
-    return [f"year_{y}" for y in sorted(years) if y in HF_YEARS]
+        if join == "cik_year":
+            years.add(int(key[1]))
+            continue
+        m = re.search(r"_((?:19|20)\d\d)(?!\d)", key)
+        if not m:  # no year in the filename: read everything
+            return ["full"], []
+        years.add(int(m.group(1)))
+    return ([f"year_{y}" for y in sorted(years) if y in HF_YEARS],
+            [y for y in sorted(years) if y not in HF_YEARS])
 
 
 def _load_corpus_hf(name: str, join: str, wanted: set) -> _Corpus:
@@ -469,9 +480,11 @@ def _load_corpus_hf(name: str, join: str, wanted: set) -> _Corpus:
             "(and internet access); or download EDGAR-CORPUS files and pass --corpus PATH"
         ) from exc
     corpus = _Corpus(label=name, kind="hf", files=[], sha256=None, records={})
-    configs = _hf_configs(wanted, join)
-    if not configs:
-        raise DataError(f"no CSV row has a filing year EDGAR-CORPUS covers ({HF_YEARS.start}-{HF_YEARS.stop - 1})")
+    configs, uncovered = _hf_configs(wanted, join)
+    if uncovered:
+        corpus.warnings.append(
+            f"{name} covers filing years {HF_YEARS.start}-{HF_YEARS.stop - 1}; rows of "
+            f"{', '.join(map(str, uncovered))} cannot be found there (pass --corpus PATH for those filings)")
     seen_fields: set[str] = set()
     for config in configs:
         try:
@@ -576,6 +589,199 @@ def _answer_signature(row: _Row, mapping: dict[str, str]) -> tuple:
     return tuple((row.values.get(mapping[q]) or "").strip() for q in QUESTION_KEYS)
 
 
+def _excluded_row(row_or_line: _Row | int, sample_id: str, column: str | None, status: str,
+                  reason: str) -> dict[str, Any]:
+    line = row_or_line if isinstance(row_or_line, int) else row_or_line.line
+    return {"line": line, "sample_id": sample_id, "column": column, "status": status, "reason": reason}
+
+
+def _parse_rows(table: _CsvTable, mapping: dict[str, str], join_mode: str
+                ) -> tuple[list[_Row], list[dict[str, Any]]]:
+    """CSV records -> rows with their join key; records with the wrong number of fields are excluded."""
+    width = len(table.header)
+    rows: list[_Row] = []
+    excluded: list[dict[str, Any]] = []
+    for line, fields in table.rows:
+        if len(fields) != width:
+            excluded.append(_excluded_row(line, f"row{line}", None, "malformed_row",
+                                          f"malformed row: {len(fields)} fields, the header has {width}"))
+            continue
+        values = dict(zip(table.header, fields, strict=True))
+        raw_company = values.get(mapping["company"])
+        raw_cik, raw_year = values.get(mapping["cik"]), values.get(mapping["year"])
+        row = _Row(line=line, values=values, filename=_norm_filename(values.get(mapping["filename"])),
+                   company=None if _is_null(raw_company) else raw_company.strip(),
+                   cik=_norm_cik(raw_cik), year=_norm_year(raw_year))
+        if join_mode == "filename":
+            row.key = _filename_key(row.filename)
+            if row.key is None:
+                row.text_problem, row.text_problem_column = "empty filename: cannot join", mapping["filename"]
+        elif join_mode == "cik_year":
+            row.key = (row.cik, row.year) if row.cik and row.year else None
+            if row.cik is None:
+                row.text_problem = f"cik {raw_cik!r} is not a number: cannot join"
+                row.text_problem_column = mapping["cik"]
+            elif row.year is None:
+                row.text_problem = f"year {raw_year!r} is not a 4-digit year: cannot join"
+                row.text_problem_column = mapping["year"]
+        else:
+            row.key = _filename_key(row.filename) or ((row.cik, row.year) if row.cik and row.year else None)
+        rows.append(row)
+    if not rows and not excluded:
+        raise DataError("the CSV has a header but no data rows", file=table.path, line=2)
+    return rows, excluded
+
+
+def _drop_duplicates(rows: list[_Row], mapping: dict[str, str]) -> tuple[list[_Row], list[dict[str, Any]]]:
+    """Rows of one filing: identical answers -> keep the first; conflicting answers -> drop them all."""
+    groups: dict[Any, list[_Row]] = {}
+    for row in rows:
+        if row.key is not None:
+            groups.setdefault(row.key, []).append(row)
+    dropped: set[int] = set()
+    excluded: list[dict[str, Any]] = []
+    for key, group in groups.items():
+        if len(group) < 2:
+            continue
+        lines = ", ".join(str(r.line) for r in group)
+        column = mapping["filename"] if isinstance(key, str) else f"{mapping['cik']}+{mapping['year']}"
+        if len({_answer_signature(r, mapping) for r in group}) == 1:
+            for r in group[1:]:
+                dropped.add(r.line)
+                excluded.append(_excluded_row(r, _sample_id(r.filename, r.line), column, "duplicate",
+                                              f"duplicate row for {_row_label(r)}: same answers as line "
+                                              f"{group[0].line}, which is kept"))
+        else:
+            for r in group:
+                dropped.add(r.line)
+                excluded.append(_excluded_row(r, _sample_id(r.filename, r.line), column, "duplicate",
+                                              f"conflicting ground truth for {_row_label(r)} on lines "
+                                              f"{lines}: all dropped"))
+    return [r for r in rows if r.line not in dropped], excluded
+
+
+def _attach_texts(rows: list[_Row], join_mode: str, mapping: dict[str, str], csv_path: Path,
+                  corpus: str | os.PathLike | None, text_column: str | None) -> _Corpus | None:
+    """Give each row its Item 1 text or the reason it has none; returns the corpus read (if any)."""
+    if join_mode == "text_column":
+        for row in rows:
+            cell = row.values.get(text_column or "")
+            if cell is None or not cell.strip():
+                row.text_problem, row.text_problem_column = "empty text cell", text_column
+            else:
+                row.text, row.text_source = cell, f"{csv_path} column {text_column!r}"
+        return None
+    wanted = {r.key for r in rows if r.key is not None and r.text_problem is None}
+    hf = _hf_name(corpus)
+    found = _load_corpus_hf(hf, join_mode, wanted) if hf else _load_corpus_path(Path(corpus), join_mode, wanted)
+    key_column = mapping["filename"] if join_mode == "filename" else f"{mapping['cik']}+{mapping['year']}"
+    if wanted and not found.records:
+        first = next(r for r in rows if r.key in wanted)
+        raise DataError(
+            f"the join on {join_mode} matched no record of the corpus {found.label} "
+            f"({found.n_scanned} records scanned); this row has {_row_label(first)}, the corpus "
+            f"has e.g. {', '.join(found.examples) or 'no usable keys'}"
+            + "".join(f"; {w}" for w in found.warnings[:3]),
+            file=csv_path, line=first.line,
+            column=mapping["filename"] if join_mode == "filename" else mapping["cik"],
+        )
+    for row in rows:
+        if row.text_problem is not None:
+            continue
+        matches = found.records.get(row.key, [])
+        if not matches:
+            row.text_problem = f"no corpus record with {_row_label(row)} in {found.label}"
+        elif len({m.text for m in matches}) > 1:
+            row.text_problem = (f"{len(matches)} corpus records with {_row_label(row)} and different "
+                                f"texts ({', '.join(m.where for m in matches)}): ambiguous")
+        elif matches[0].text is None:
+            row.text_problem = f"corpus record {matches[0].where} has an empty section_1"
+        else:
+            rec = matches[0]
+            row.text, row.text_source = rec.text, rec.where
+            row.filename = row.filename or rec.filename
+            row.cik = row.cik or rec.cik
+            row.year = row.year or rec.year
+        if row.text_problem is not None:
+            row.text_problem_column = key_column
+    return found
+
+
+def _question_status(row: _Row, q: str, raw: str | None) -> tuple[str, str, str | None, list[tuple[int, int]]]:
+    """(status, reason, canonical answer, evidence spans) of one (row, question)."""
+    kind = QUESTIONS[q].kind
+    if _is_null(raw):
+        shown = (raw or "").strip()
+        return "null", f"NULL ground truth ({shown!r})" if shown else "NULL ground truth (empty cell)", None, []
+    canon = canonical_truth(kind, raw.strip())
+    if canon is None:
+        return "unparseable", f"unparseable {kind}: {raw.strip()!r}", None, []
+    if row.text is None:
+        return "no_text", f"no Item 1 text: {row.text_problem}", canon, []
+    spans = find_evidence_chars(row.text, kind, canon)
+    if not spans:
+        forms = ", ".join(repr(f) for f in surface_forms(kind, canon))
+        return "no_evidence", f"answer {canon!r} not found in the text (forms {forms})", canon, []
+    return "usable", "", canon, spans
+
+
+def _assess(rows: list[_Row], mapping: dict[str, str]
+            ) -> tuple[list[dict[str, Any]], dict[str, dict[str, int]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per (row, question) status -> (sample records, counts, row exclusions, question exclusions)."""
+    records: list[dict[str, Any]] = []
+    counts = {q: dict.fromkeys(STATUSES, 0) for q in QUESTION_KEYS}
+    row_excl: list[dict[str, Any]] = []
+    q_excl: list[dict[str, Any]] = []
+    used_ids: set[str] = set()
+    for row in rows:
+        sid = _sample_id(row.filename, row.line)
+        if sid in used_ids:
+            sid = f"{sid}-row{row.line}"
+        used_ids.add(sid)
+        answers: dict[str, str | None] = {}
+        usable: dict[str, bool] = {}
+        evidence: dict[str, list[list[int]]] = {}
+        excluded: dict[str, str] = {}
+        for q in QUESTION_KEYS:
+            raw = row.values.get(mapping[q])
+            status, reason, canon, spans = _question_status(row, q, raw)
+            counts[q][status] += 1
+            answers[q] = canon
+            usable[q] = status == "usable"
+            evidence[q] = [[a, b] for a, b in spans]
+            if status != "usable":
+                excluded[q] = reason
+                q_excl.append({"line": row.line, "sample_id": sid, "question": q, "column": mapping[q],
+                               "value": raw, "status": status, "reason": reason})
+        if row.text is None:
+            row_excl.append(_excluded_row(row, sid, row.text_problem_column, "no_text",
+                                          f"no Item 1 text: {row.text_problem}"))
+        elif not any(usable.values()):
+            row_excl.append(_excluded_row(row, sid, None, "no_usable_question", "no usable question: "
+                                          + "; ".join(f"{q}: {excluded[q]}" for q in QUESTION_KEYS)))
+        else:
+            records.append({
+                "sample_id": sid, "source_line": row.line, "filename": row.filename, "cik": row.cik,
+                "year": row.year, "company": row.company, "text": row.text, "answers": answers,
+                "usable": usable, "evidence_chars": evidence, "excluded": excluded,
+            })
+    return records, counts, row_excl, q_excl
+
+
+def _split(records: list[dict[str, Any]], test_size: float, random_state: int
+           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
+    """``train_test_split`` of the records in CSV order; (train, test, error or None)."""
+    if len(records) < 2:
+        return [], [], f"only {len(records)} filing(s) with a usable question; a train/test split needs >= 2"
+    from sklearn.model_selection import train_test_split
+
+    try:
+        train, test = train_test_split(records, test_size=test_size, random_state=random_state)
+    except ValueError as exc:
+        return [], [], f"cannot split {len(records)} filings with test_size={test_size!r}: {exc}"
+    return list(train), list(test), None
+
+
 def prepare(
     csv_path: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -609,192 +815,17 @@ def prepare(
     else:
         join_mode = _choose_join(table, mapping, join)
 
-    # 1. rows: shape, identity
-    width = len(table.header)
-    rows: list[_Row] = []
-    row_exclusions: list[dict[str, Any]] = []
-    for line, fields in table.rows:
-        if len(fields) != width:
-            row_exclusions.append({"line": line, "sample_id": f"row{line}", "column": None,
-                                   "status": "malformed_row",
-                                   "reason": f"malformed row: {len(fields)} fields, the header has {width}"})
-            continue
-        values = dict(zip(table.header, fields, strict=True))
-        raw_company = values.get(mapping["company"])
-        row = _Row(line=line, values=values, filename=_norm_filename(values.get(mapping["filename"])),
-                   company=None if _is_null(raw_company) else raw_company.strip())
-        raw_cik, raw_year = values.get(mapping["cik"]), values.get(mapping["year"])
-        row.cik, row.year = _norm_cik(raw_cik), _norm_year(raw_year)
-        if join_mode == "filename":
-            row.key = _filename_key(row.filename)
-            if row.key is None:
-                row.text_problem, row.text_problem_column = "empty filename: cannot join", mapping["filename"]
-        elif join_mode == "cik_year":
-            row.key = (row.cik, row.year) if row.cik and row.year else None
-            if row.cik is None:
-                row.text_problem = f"cik {raw_cik!r} is not a number: cannot join"
-                row.text_problem_column = mapping["cik"]
-            elif row.year is None:
-                row.text_problem = f"year {raw_year!r} is not a 4-digit year: cannot join"
-                row.text_problem_column = mapping["year"]
-        else:
-            row.key = _filename_key(row.filename) or ((row.cik, row.year) if row.cik and row.year else None)
-        rows.append(row)
-    if not rows and not row_exclusions:
-        raise DataError("the CSV has a header but no data rows", file=csv_path, line=2)
-
-    # 2. duplicates of one filing: identical answers -> keep the first; conflicting -> drop all
-    groups: dict[Any, list[_Row]] = {}
-    for row in rows:
-        if row.key is not None:
-            groups.setdefault(row.key, []).append(row)
-    dropped: set[int] = set()
-    for key, group in groups.items():
-        if len(group) < 2:
-            continue
-        lines = ", ".join(str(r.line) for r in group)
-        column = mapping["filename"] if isinstance(key, str) else f"{mapping['cik']}+{mapping['year']}"
-        if len({_answer_signature(r, mapping) for r in group}) == 1:
-            for r in group[1:]:
-                dropped.add(r.line)
-                row_exclusions.append({"line": r.line, "sample_id": _sample_id(r.filename, r.line),
-                                       "column": column, "status": "duplicate",
-                                       "reason": f"duplicate row for {_row_label(r)}: same answers as line "
-                                                 f"{group[0].line}, which is kept"})
-        else:
-            for r in group:
-                dropped.add(r.line)
-                row_exclusions.append({"line": r.line, "sample_id": _sample_id(r.filename, r.line),
-                                       "column": column, "status": "duplicate",
-                                       "reason": f"conflicting ground truth for {_row_label(r)} on lines "
-                                                 f"{lines}: all dropped"})
-    rows = [r for r in rows if r.line not in dropped]
-
-    # 3. texts
-    corpus_info: _Corpus | None = None
-    if join_mode == "text_column":
-        for row in rows:
-            cell = row.values.get(text_column)
-            if cell is None or not cell.strip():
-                row.text_problem, row.text_problem_column = "empty text cell", text_column
-            else:
-                row.text, row.text_source = cell, f"{csv_path} column {text_column!r}"
-    else:
-        wanted = {r.key for r in rows if r.key is not None and r.text_problem is None}
-        hf = _hf_name(corpus)
-        corpus_info = (_load_corpus_hf(hf, join_mode, wanted) if hf
-                       else _load_corpus_path(Path(corpus), join_mode, wanted))
-        if wanted and not corpus_info.records:
-            first = next(r for r in rows if r.key in wanted)
-            column = mapping["filename"] if join_mode == "filename" else mapping["cik"]
-            raise DataError(
-                f"the join on {join_mode} matched no record of the corpus {corpus_info.label} "
-                f"({corpus_info.n_scanned} records scanned); this row has {_row_label(first)}, the corpus "
-                f"has e.g. {', '.join(corpus_info.examples) or 'no usable keys'}",
-                file=csv_path, line=first.line, column=column,
-            )
-        for row in rows:
-            if row.text_problem is not None:
-                continue
-            column = mapping["filename"] if join_mode == "filename" else f"{mapping['cik']}+{mapping['year']}"
-            matches = corpus_info.records.get(row.key, [])
-            texts = {m.text for m in matches}
-            if not matches:
-                row.text_problem = f"no corpus record with {_row_label(row)} in {corpus_info.label}"
-            elif len(texts) > 1:
-                row.text_problem = (f"{len(matches)} corpus records with {_row_label(row)} and different "
-                                    f"texts ({', '.join(m.where for m in matches)}): ambiguous")
-            elif matches[0].text is None:
-                row.text_problem = f"corpus record {matches[0].where} has an empty section_1"
-            else:
-                rec = matches[0]
-                row.text, row.text_source = rec.text, rec.where
-                row.filename = row.filename or rec.filename
-                row.cik = row.cik or rec.cik
-                row.year = row.year or rec.year
-            if row.text_problem is not None:
-                row.text_problem_column = column
-
-    # 4. questions
-    question_exclusions: list[dict[str, Any]] = []
-    counts = {q: dict.fromkeys(STATUSES, 0) for q in QUESTION_KEYS}
-    records: list[dict[str, Any]] = []
-    used_ids: set[str] = set()
-    for row in rows:
-        sid = _sample_id(row.filename, row.line)
-        if sid in used_ids:
-            sid = f"{sid}-row{row.line}"
-        used_ids.add(sid)
-        answers: dict[str, str | None] = {}
-        usable: dict[str, bool] = {}
-        evidence: dict[str, list[list[int]]] = {}
-        excluded: dict[str, str] = {}
-        for q in QUESTION_KEYS:
-            question, column = QUESTIONS[q], mapping[q]
-            raw = row.values.get(column)
-            canon = None if _is_null(raw) else canonical_truth(question.kind, raw.strip())
-            spans: list[tuple[int, int]] = []
-            if _is_null(raw):
-                status, reason = "null", f"NULL ground truth ({raw.strip()!r})" if raw and raw.strip() \
-                    else "NULL ground truth (empty cell)"
-            elif canon is None:
-                status, reason = "unparseable", f"unparseable {question.kind}: {raw.strip()!r}"
-            elif row.text is None:
-                status, reason = "no_text", f"no Item 1 text: {row.text_problem}"
-            else:
-                spans = find_evidence_chars(row.text, question.kind, canon)
-                if spans:
-                    status, reason = "usable", ""
-                else:
-                    forms = ", ".join(repr(f) for f in surface_forms(question.kind, canon))
-                    status, reason = "no_evidence", f"answer {canon!r} not found in the text (forms {forms})"
-            counts[q][status] += 1
-            answers[q] = canon
-            usable[q] = status == "usable"
-            evidence[q] = [[a, b] for a, b in spans]
-            if status != "usable":
-                excluded[q] = reason
-                question_exclusions.append({"line": row.line, "sample_id": sid, "question": q, "column": column,
-                                            "value": raw, "status": status, "reason": reason})
-        if row.text is None:
-            row_exclusions.append({"line": row.line, "sample_id": sid, "column": row.text_problem_column,
-                                   "status": "no_text", "reason": f"no Item 1 text: {row.text_problem}"})
-            continue
-        if not any(usable.values()):
-            row_exclusions.append({"line": row.line, "sample_id": sid, "column": None,
-                                   "status": "no_usable_question",
-                                   "reason": "no usable question: " + "; ".join(f"{q}: {excluded[q]}"
-                                                                                for q in QUESTION_KEYS)})
-            continue
-        records.append({
-            "sample_id": sid, "source_line": row.line, "filename": row.filename, "cik": row.cik,
-            "year": row.year, "company": row.company, "text": row.text, "answers": answers,
-            "usable": usable, "evidence_chars": evidence, "excluded": excluded,
-        })
-    row_exclusions.sort(key=lambda e: e["line"])
+    rows, malformed = _parse_rows(table, mapping, join_mode)
+    rows, duplicates = _drop_duplicates(rows, mapping)
+    corpus_info = _attach_texts(rows, join_mode, mapping, csv_path, corpus, text_column)
+    records, counts, row_exclusions, question_exclusions = _assess(rows, mapping)
+    row_exclusions = sorted(malformed + duplicates + row_exclusions, key=lambda e: e["line"])
     question_exclusions.sort(key=lambda e: (e["line"], QUESTION_KEYS.index(e["question"])))
-
-    # 5. split
-    split_params = {"method": "sklearn.model_selection.train_test_split", "test_size": test_size,
-                    "random_state": random_state, "shuffle": True,
-                    "unit": "filings with >= 1 usable question, in CSV order"}
-    train: list[dict[str, Any]] = []
-    test: list[dict[str, Any]] = []
-    split_error: str | None = None
-    if len(records) < 2:
-        split_error = f"only {len(records)} filing(s) with a usable question; a train/test split needs >= 2"
-    else:
-        from sklearn.model_selection import train_test_split
-
-        try:
-            train, test = train_test_split(records, test_size=test_size, random_state=random_state)
-        except ValueError as exc:
-            split_error = f"cannot split {len(records)} filings with test_size={test_size!r}: {exc}"
+    train, test, split_error = _split(records, test_size, random_state)
     for q in QUESTION_KEYS:
         counts[q]["usable_train"] = sum(r["usable"][q] for r in train)
         counts[q]["usable_test"] = sum(r["usable"][q] for r in test)
 
-    # 6. write
     n_rows = len(table.rows)
     meta = {
         "generator": "harness.prepare",
@@ -802,7 +833,9 @@ def prepare(
         "text_source": _text_source_meta(join_mode, text_column, corpus_info),
         "columns": {k: mapping[k] for k in QUESTION_KEYS + ID_FIELDS},
         "join": join_mode,
-        "split": split_params,
+        "split": {"method": "sklearn.model_selection.train_test_split", "test_size": test_size,
+                  "random_state": random_state, "shuffle": True,
+                  "unit": "filings with >= 1 usable question, in CSV order"},
         "counts": {
             "rows": n_rows, "rows_excluded": len({e["line"] for e in row_exclusions}),
             "samples": len(records), "train": len(train), "test": len(test),

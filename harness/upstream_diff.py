@@ -21,7 +21,6 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -104,16 +103,10 @@ def golden_dir() -> Path:
     return Path(__file__).resolve().parents[1].parent / "shared" / "golden"
 
 
-@lru_cache(maxsize=32)
-def _load_json_cached(path: str, mtime: float) -> Any:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def load_json(name: str, golden: Path | None = None) -> Any:
     """Parse golden file ``name`` (e.g. ``"A_wu24_pure.json"``)."""
-    path = (golden or golden_dir()) / name
-    return _load_json_cached(str(path), path.stat().st_mtime)
+    with open((golden or golden_dir()) / name, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def load_tensors(name: str, golden: Path | None = None) -> dict[str, np.ndarray]:
@@ -275,7 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # Modules that register model-based checks; imported lazily by main() so that importing this module stays
 # cheap. The lead adds entries here (e.g. "harness.upstream_diff_model").
-MODEL_CHECK_MODULES: list[str] = []
+MODEL_CHECK_MODULES: list[str] = ["harness.upstream_models"]
 
 
 def _load_model_checks() -> None:
@@ -291,7 +284,14 @@ def _load_model_checks() -> None:
 @register("A_wu24")
 def check_a_wu24(golden: Path) -> list[Row]:
     """Case A (Wu24 pure functions): find_needle_idx, retrieval_calculate + head counter, ROUGE gate."""
-    from third_party.wu24 import HeadCounter, find_needle_idx, retrieval_step, rouge_gate, rouge_scores, rouge_tokens
+    from third_party.wu24 import (
+        HeadCounter,
+        find_needle_idx,
+        retrieval_step,
+        rouge_gate,
+        rouge_scores,
+        rouge_tokens,
+    )
 
     data = load_json("A_wu24_pure.json", golden)
     exact = TOLERANCES["exact_float"]

@@ -254,3 +254,17 @@ CHECKS: dict[str, Callable[[], list[Row]]] = {
                      ("E_summed_attention", check_E))
     for size in ("tiny", "smol")
 }
+
+
+def _register() -> None:
+    from harness import upstream_diff as ud
+
+    for name, fn in CHECKS.items():
+        ud.register(
+            name,
+            lambda golden, f=fn: [ud.Row(c, q, d, f"abs {t:g}", ok, "") for c, q, d, t, ok in f()],
+            needs_model=True,
+        )
+
+
+_register()

@@ -104,6 +104,7 @@ def test_shared_sample_joined_on_filename(tmp_path):
     result = prepare(GT, tmp_path / "out", corpus=CORPUS)
     assert result.join == "filename"
     check_sample_split(tmp_path / "out", result)
+    assert result.summary_line().startswith("45 CSV rows, 0 excluded; 45 filings -> train 36, test 9")
 
 
 def test_shared_sample_joined_on_cik_and_year(tmp_path):
@@ -289,10 +290,69 @@ def test_malformed_corpus(tmp_path):
         prepare(csv_path, tmp_path / "out", corpus=wrong)
 
 
+def test_corpus_record_problems_exclude_only_their_rows(tmp_path):
+    records = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()[:6]]
+    twin = dict(records[0], section_1=records[0]["section_1"] + " (amended)")  # same filename, other text
+    records[1]["section_1"] = "   "  # empty text
+    records[2] = dict(records[2], filename=records[2]["filename"].replace(".htm", ".txt"))  # other extension
+    corpus = tmp_path / "corpus.json"
+    corpus.write_text(json.dumps([*records, twin, "not a record"][:-1]), encoding="utf-8")
+    result = prepare(small_csv(tmp_path), tmp_path / "out", corpus=corpus)
+    reasons = {e["line"]: e["reason"] for e in result.row_exclusions}
+    assert set(reasons) == {2, 3}
+    assert "ambiguous" in reasons[2] and "record 1" in reasons[2] and "record 7" in reasons[2]
+    assert "empty section_1" in reasons[3] and "record 2" in reasons[3]
+    assert result.n_samples == 4  # the .txt record joined on its base name
+    with pytest.raises(DataError, match="not a JSON object") as info:
+        corpus.write_text(json.dumps([*records, "not a record"]), encoding="utf-8")
+        prepare(small_csv(tmp_path), tmp_path / "out", corpus=corpus)
+    assert str(corpus) in str(info.value) and "record 7" in str(info.value)
+
+
 @pytest.mark.skipif(importlib.util.find_spec("datasets") is not None, reason="needs `datasets` to be absent")
 def test_hugging_face_source_without_datasets_says_what_to_install(tmp_path):
     with pytest.raises(DataError, match="pip install datasets"):
         prepare(small_csv(tmp_path), tmp_path / "out", corpus="hf")
+
+
+def test_hugging_face_source_reads_the_year_configs(tmp_path, monkeypatch):
+    """The real `datasets` needs internet; a stand-in module checks which configs are read and the join."""
+    import sys
+    import types
+
+    records = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    calls = []
+
+    def load_dataset(name, config, streaming=False):
+        calls.append((name, config, streaming))
+        year = config.removeprefix("year_")
+        rows = [dict(r, filename=r["filename"].replace(".htm", ".txt")) for r in records if r["year"] == year]
+        return {"train": rows[:1], "test": rows[1:]}
+
+    monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=load_dataset))
+    header, rows = read_gt()
+    keep = [r for r in rows if r["year"] in ("2015", "2016", "2017", "2020", "2022")]
+    csv_path = write_csv(tmp_path / "gt.csv", header, keep)
+    result = prepare(csv_path, tmp_path / "out", corpus="hf")
+    assert calls == [("eloukas/edgar-corpus", f"year_{y}", True) for y in (2015, 2016, 2017, 2020)]
+    assert result.n_samples == 4 and result.per_question["employees"]["usable"] == 4
+    misses = [e for e in result.row_exclusions if e["status"] == "no_text"]
+    assert len(misses) == len(keep) - 4 and all("eloukas/edgar-corpus" in e["reason"] for e in misses)
+    report = load(result.report_json)
+    assert any("1993-2020" in w and "2022" in w for w in report["corpus_warnings"])
+    assert load(result.train_path)["meta"]["text_source"]["dataset"] == "eloukas/edgar-corpus"
+
+    only_new = write_csv(tmp_path / "new.csv", header, [r for r in rows if r["year"] == "2023"])
+    with pytest.raises(DataError, match="matched no record") as info:
+        prepare(only_new, tmp_path / "out2", corpus="hf")
+    assert "1993-2020" in str(info.value) and "line 2" in str(info.value)
+
+    def offline(name, config, streaming=False):
+        raise ConnectionError("no route to huggingface.co")
+
+    monkeypatch.setitem(sys.modules, "datasets", types.SimpleNamespace(load_dataset=offline))
+    with pytest.raises(DataError, match="internet"):
+        prepare(csv_path, tmp_path / "out3", corpus="hf")
 
 
 def test_too_few_usable_filings_still_writes_the_report(tmp_path):

@@ -38,10 +38,8 @@ def outlier_masked_sum(x: torch.Tensor) -> torch.Tensor:
     One value gives a NaN std and an exactly constant row a zero std; both keep nothing and sum to 0.
     """
     mean = x.mean(dim=-1, keepdim=True)
-    if x.shape[-1] > 1:
-        std = x.std(dim=-1, keepdim=True)
-    else:  # torch.std of one value is NaN (and warns); NaN thresholds keep nothing, as upstream
-        std = torch.full_like(mean, float("nan"))
+    # torch.std of one value is NaN (and warns); a NaN threshold keeps nothing, as upstream
+    std = x.std(dim=-1, keepdim=True) if x.shape[-1] > 1 else torch.full_like(mean, float("nan"))
     keep = x > mean - 2 * std
     return torch.where(keep, x, torch.zeros_like(x)).sum(dim=-1)
 

@@ -34,24 +34,31 @@ def qr_scores(
     per_doc_scores_by_instance: Mapping[str, Mapping[str, torch.Tensor | np.ndarray]],
     gt_docs_by_instance: Mapping[str, Sequence[str]],
 ) -> np.ndarray:
-    """QRScore of every head as an (L, H) float64 array (instances in ``gt_docs_by_instance`` order)."""
+    """QRScore of every head as an (L, H) float64 array (instances in ``gt_docs_by_instance`` order).
+
+    Sums and means run along a contiguous last axis, i.e. through the same numpy reductions as upstream's
+    ``np.sum`` / ``np.mean`` of per-head Python lists, so the values agree bit for bit.
+    """
     if not gt_docs_by_instance:
         raise ValueError("no instances to score")
-    shape = None
+    shapes = {_as_float64(t).shape for docs in per_doc_scores_by_instance.values() for t in docs.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"per-doc score tensors must share one (layers, heads) shape, got {sorted(shapes)}")
+    shape = shapes.pop()
     per_instance = []
     for instance, gt_docs in gt_docs_by_instance.items():
         if instance not in per_doc_scores_by_instance:
             raise KeyError(f"instance {instance!r} has gold docs but no per-doc scores")
         docs = per_doc_scores_by_instance[instance]
-        if shape is None:
-            shape = _as_float64(next(iter(docs.values()))).shape
         gold = []
         for doc in gt_docs:
             if doc not in docs:
                 raise KeyError(f"gold doc {doc!r} of instance {instance!r} has no score; docs: {sorted(docs)}")
             gold.append(_as_float64(docs[doc]))
-        per_instance.append(np.sum(gold, axis=0) if gold else np.zeros(shape))
-    return np.mean(np.stack(per_instance), axis=0)
+        # (L, H, n_gold) contiguous -> np.sum along the last axis; np.sum([]) == 0.0
+        stacked = np.stack(gold, axis=-1) if gold else np.zeros((*shape, 0))
+        per_instance.append(np.sum(stacked, axis=-1))
+    return np.mean(np.stack(per_instance, axis=-1), axis=-1)
 
 
 def score_heads(

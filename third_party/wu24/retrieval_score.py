@@ -52,7 +52,7 @@ def retrieval_step(
     top1 = np.asarray(top1_idx)
     if top1.shape != scores.shape:
         raise ValueError(f"top1_idx shape {top1.shape} != scores shape {scores.shape}")
-    prompt = np.asarray([int(t) for t in prompt_ids], dtype=np.int64)
+    prompt = np.asarray(prompt_ids, dtype=np.int64).reshape(-1)
     n_prompt = prompt.shape[0]
     in_prompt = (top1 >= 0) & (top1 < n_prompt)
     if credit == "upstream":

@@ -1,0 +1,105 @@
+"""Tests of the upstream golden diff (harness/upstream_diff.py): every model-free golden check passes, and
+the machinery reports failures."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness import upstream_diff as ud
+
+GOLDEN = ud.golden_dir()
+needs_golden = pytest.mark.skipif(not GOLDEN.is_dir(), reason=f"golden directory {GOLDEN} not present")
+PURE_CHECKS = ["A_wu24", "A_qrhead", "B_wu24", "D_qrhead"]
+
+
+@needs_golden
+@pytest.mark.parametrize("name", PURE_CHECKS)
+def test_golden_check_passes(name):
+    rows = ud.run_checks([name])
+    assert len(rows) >= 5
+    failed = [r for r in rows if not r.passed]
+    assert not failed, ud.format_table(failed)
+
+
+@needs_golden
+def test_expected_rows_are_present():
+    rows = ud.run_checks(["A_wu24", "D_qrhead"])
+    cases = {r.case for r in rows}
+    assert sum(c.startswith("A_wu24/find_needle_idx/") for c in cases) == 12
+    quantities = {(r.case, r.quantity) for r in rows}
+    assert ("D_qrhead/smol/q1", "per_doc fragile cells") in quantities
+    assert ("D_qrhead/smol/ranking from recomputed per_doc", "ranking order") in quantities
+
+
+@needs_golden
+def test_a_mutated_golden_fails(tmp_path, monkeypatch):
+    for name in ("A_wu24_pure.json",):
+        shutil.copy(GOLDEN / name, tmp_path / name)
+    data = json.loads((tmp_path / "A_wu24_pure.json").read_text())
+    data["find_needle_idx"][0]["result"] = [21, 26]
+    data["rouge_gate"][3]["passes"] = not data["rouge_gate"][3]["passes"]
+    (tmp_path / "A_wu24_pure.json").write_text(json.dumps(data))
+    monkeypatch.setenv(ud.GOLDEN_ENV, str(tmp_path))
+    assert ud.golden_dir() == tmp_path
+    rows = ud.run_checks(["A_wu24"])
+    failed = {(r.case, r.quantity) for r in rows if not r.passed}
+    assert failed == {("A_wu24/find_needle_idx/exact_5_unique", "span"), ("A_wu24/rouge_gate[20 pairs]", "passes")}
+    assert ud.main(["--check", "A_wu24"]) == 1
+
+
+def test_missing_golden_gives_a_failed_row_and_exit_codes(tmp_path, capsys):
+    rows = ud.run_checks(["B_wu24"], golden=tmp_path)
+    assert len(rows) == 1 and not rows[0].passed and "FileNotFoundError" in rows[0].note
+    assert ud.main(["--golden", str(tmp_path / "absent")]) == 2
+    assert ud.main(["--golden", str(tmp_path), "--check", "no_such_check"]) == 2
+    assert "no_such_check" in capsys.readouterr().err
+
+
+def test_register_and_table():
+    def fake(golden: Path) -> list[ud.Row]:
+        return [ud.close_row("fake/case", "values", [1.0, 2.0], [1.0, 2.5], atol=0.1)]
+
+    ud.register("test_fake_check", fake)
+    try:
+        with pytest.raises(ValueError, match="already registered"):
+            ud.register("test_fake_check", lambda golden: [])
+        rows = ud.run_checks(["test_fake_check"])
+        assert rows == [ud.Row("fake/case", "values", 0.5, "abs 0.1", False)]
+        table = ud.format_table(rows)
+        assert "fake/case" in table and "FAIL" in table and "1 failed" in table
+        assert "test_fake_check" in ud.registered()
+    finally:
+        ud._REGISTRY.pop("test_fake_check")
+
+
+def test_close_row_tolerances_and_skips():
+    want = np.array([1.0, 100.0, 5.0])
+    got = np.array([1.0 + 2e-4, 100.005, 9.0])  # 100.005 passes through the relative part
+    row = ud.close_row("c", "q", got, want, atol=1e-5, rtol=1e-4, skip=np.array([False, False, True]))
+    assert not row.passed and row.max_abs_diff == pytest.approx(5e-3)  # 2e-4 > 1e-5 + 1e-4 * 1
+    got[0] = 1.0 + 1e-4
+    assert ud.close_row("c", "q", got, want, atol=1e-5, rtol=1e-4, skip=np.array([False, False, True])).passed
+    assert not ud.close_row("c", "q", got, want, atol=1e-5, rtol=1e-4).passed
+    bad = ud.close_row("c", "q", [1.0], [1.0, 2.0], atol=1.0)
+    assert not bad.passed and math.isinf(bad.max_abs_diff)
+    assert not ud.close_row("c", "q", [math.nan], [1.0], atol=1.0).passed
+
+
+def test_exact_row_and_ranking_rows():
+    assert ud.exact_row("c", "q", [1, 2, (3, 4)], [1, 2, [3, 4]]).passed
+    row = ud.exact_row("c", "q", ["a", "b", "c"], ["a", "x", "y", "z"])
+    assert not row.passed and row.max_abs_diff == 3.0
+    assert not ud.exact_row("c", "q", True, 1).passed
+    want = [("a", 0.5), ("b", 0.4999999), ("c", 0.1)]
+    swapped = [("b", 0.4999999), ("a", 0.5), ("c", 0.1)]
+    assert all(r.passed for r in ud.ranking_rows("c", swapped, want, atol=1e-5, order_gap=1e-5))
+    strict = ud.ranking_rows("c", swapped, want, atol=1e-5, order_gap=None)
+    assert [r.passed for r in strict] == [True, False]
+    wrong = [("c", 0.1), ("a", 0.5), ("b", 0.4999999)]
+    assert not all(r.passed for r in ud.ranking_rows("c", wrong, want, atol=1e-5, order_gap=1e-5))
