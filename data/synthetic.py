@@ -760,7 +760,7 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "Our operations team tracks safety, quality, delivery and cost metrics at each site on a daily "
         "basis.",
         "We completed an expansion of our {facility} during fiscal {fy}, adding capacity for {product}.",
-        "Our {facilities} operated at approximately {pct}% of capacity in fiscal {fy}.",
+        "Our {facilities} operated at approximately {pct_high}% of capacity in fiscal {fy}.",
         "We maintain business continuity plans for each of our principal {facilities}.",
         "Inventory is held at our {facilities} and at third-party warehouses near major customers.",
     ),
@@ -840,6 +840,49 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "We seek to reduce waste through recycling programs at each of our {facilities}.",
         "We work with suppliers to improve labor and environmental practices in our supply chain.",
     ),
+    "security": (
+        "We maintain an information security program designed to protect our systems and the data entrusted "
+        "to us by {customer}.",
+        "Our program is aligned with widely used industry frameworks and is assessed periodically by "
+        "independent third parties.",
+        "Our chief information security officer reports to our chief information officer and briefs the "
+        "audit committee of our board of directors at least quarterly.",
+        "We provide security awareness training to all personnel and conduct regular phishing simulations.",
+        "We evaluate the security practices of vendors that have access to our systems or data.",
+        "We maintain incident response plans and test them through tabletop exercises.",
+        "We have not experienced a cybersecurity incident that materially affected our business, results of "
+        "operations or financial condition.",
+        "We carry insurance that may cover certain losses from cybersecurity incidents, subject to "
+        "deductibles and limits.",
+        "Our use of {tech} depends on systems operated by third parties, which we monitor under contractual "
+        "security requirements.",
+    ),
+    "international": (
+        "We conduct business in more than {n_countries} countries, and our international operations are "
+        "managed through regional teams.",
+        "Sales outside the United States represented approximately {pct}% of revenue in fiscal {fy}.",
+        "Our international business is subject to currency fluctuations, tariffs and changes in trade "
+        "policy.",
+        "We use forward contracts from time to time to reduce our exposure to changes in foreign exchange "
+        "rates.",
+        "We source a portion of our {input} from suppliers outside the United States.",
+        "Local teams adapt our offerings and marketing to the requirements of customers in each region.",
+        "We are expanding our presence in {market} markets in Asia and Latin America.",
+        "Our international operations are subject to anti-bribery laws, export controls and economic "
+        "sanctions.",
+    ),
+    "quality": (
+        "Our quality management system covers product design, purchasing, production and service.",
+        "Several of our {facilities} are certified to international quality management standards.",
+        "We track quality metrics such as defect rates, on-time delivery and customer complaints at every "
+        "site.",
+        "Customers audit our {facilities} periodically, and we address any findings through corrective "
+        "action plans.",
+        "We require key suppliers of {input} to meet our quality standards and audit them on a risk basis.",
+        "Warranty costs were not material in fiscal {fy}.",
+        "Continuous improvement teams at each site review quality data and implement process changes.",
+        "We investigate product complaints promptly and report to {regulator} where required.",
+    ),
     "human_capital": (
         "We believe our people are our most important asset and a key to our long-term success.",
         "We offer competitive compensation, including base pay, annual incentives and, for eligible "
@@ -881,6 +924,10 @@ _POOLS: dict[str, tuple[str, ...]] = {
         "Our common stock is listed on the {exchange} under the symbol \"{ticker}\".",
     ),
 }
+# Templates whose placeholders vary (vocabulary, numbers); the others read the same every time they are used.
+_FIXED_PLACEHOLDERS = frozenset({"fy", "fy_prev", "co", "sites", "work", "domain", "ticker", "exchange"})
+_VARIABLE = frozenset(t for pool in _POOLS.values() for t in pool
+                      if set(re.findall(r"\{(\w+)\}", t)) - _FIXED_PLACEHOLDERS)
 _HEADINGS: dict[str, tuple[str, ...]] = {
     "overview": ("Overview", "General", "Our Company", "Business Overview"),
     "strategy": ("Our Strategy", "Business Strategy", "Growth Strategy"),
@@ -897,6 +944,9 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
     "seasonality": ("Seasonality",),
     "backlog": ("Backlog",),
     "sustainability": ("Sustainability", "Environmental, Social and Governance"),
+    "security": ("Information Security", "Cybersecurity", "Information Technology and Cybersecurity"),
+    "international": ("International Operations", "International"),
+    "quality": ("Quality Assurance", "Quality Management", "Quality"),
     "human_capital": ("Human Capital", "Human Capital Resources", "Employees", "Our People"),
     "available_info": ("Available Information", "Where You Can Find More Information"),
     "history": ("Corporate History", "History and Organization", "Our History", "Organization"),
@@ -906,7 +956,8 @@ _HEADINGS: dict[str, tuple[str, ...]] = {
 _HC_SUBHEADINGS = ("Compensation and Benefits", "Health and Safety", "Training and Development",
                    "Culture and Engagement", "Diversity, Equity and Inclusion")
 _FILLER_ORDER = ("strategy", "products", "customers", "sales", "competition", "suppliers", "operations",
-                 "rnd", "ip", "regulation", "environmental", "seasonality", "backlog", "sustainability")
+                 "quality", "rnd", "ip", "international", "regulation", "environmental", "security",
+                 "seasonality", "backlog", "sustainability")
 
 # Phrasing styles of the four facts; every style appears once per cycle of its deck.
 INC_STYLES = ("incorporated_in_state_of", "organized_under_laws", "corporation_formed_in",
@@ -1013,7 +1064,7 @@ class _Ctx:
         self.forbidden: list[re.Pattern[str]] = []
         self.segment: str | None = None
         self.revenue_m = 1.0  # annual revenue in $ millions; set from the head-count once it is drawn
-        self.used: set[str] = set()
+        self.used: dict[str, int] = {}  # template -> times used in this filing
         self.brands = [self._brand() for _ in range(3)]
         self.domain = re.sub(r"[^a-z]", "", short.lower())
         self.ticker = (short[:3] + rng.choice("AEKLRSTX")).upper()
@@ -1152,6 +1203,8 @@ class _Ctx:
                 return ind.workforce[0]
             if key == "pct":
                 return self.number(12, 68, str)
+            if key == "pct_high":
+                return self.number(62, 94, str)
             if key == "pct_small":
                 return self.number(4, 11, str)
             if key == "n_word":
@@ -1193,16 +1246,27 @@ class _Ctx:
 
         return re.sub(r"\{(\w+)\}", resolve, template)
 
+    def fresh(self, pool: str) -> int:
+        """How many templates of ``pool`` this filing has not used yet."""
+        return sum(t not in self.used for t in _POOLS[pool])
+
     def paragraph(self, pool: str, lo: int = 2, hi: int = 5) -> str:
-        """2-5 sentences from a pool; templates not yet used in this filing come first."""
+        """``lo``-``hi`` sentences from a pool, least-used templates first.
+
+        Unused templates come first; once a pool is used up (only in the longest filings), templates with
+        varying placeholders are reused before fixed sentences, so reused sentences mostly read differently.
+        """
         templates = _POOLS[pool]
         k = min(self.rng.randint(lo, hi), len(templates))
-        fresh = [t for t in templates if t not in self.used]
-        chosen = self.rng.sample(fresh, min(k, len(fresh)))
-        if len(chosen) < k:
-            chosen += self.rng.sample([t for t in templates if t not in chosen], k - len(chosen))
-            self.rng.shuffle(chosen)
-        self.used.update(chosen)
+
+        def rank(t: str) -> float:
+            n = self.used.get(t, 0)
+            return n + (10.0 if n and t not in _VARIABLE else 0.0) + self.rng.random() * 0.1
+
+        chosen = sorted(templates, key=rank)[:k]
+        self.rng.shuffle(chosen)
+        for t in chosen:
+            self.used[t] = self.used.get(t, 0) + 1
         return " ".join(self.fill(t) for t in chosen)
 
 
@@ -1455,8 +1519,8 @@ def _distractor_hq(ctx: _Ctx) -> tuple[str, str]:
                 f"{s}, "
                 f"which it shares with our shared services center.")
     else:
-        text = (f"Our largest customer, which is headquartered in {city}, {s}, accounted for approximately "
-                f"{ctx.number(8, 19, str)}% of revenue in fiscal {ctx.fy}.")
+        text = (f"We have a multi-year supply agreement with one of our largest customers, which is "
+                f"headquartered in {city}, {s}.")
     return kind, text
 
 
@@ -1490,6 +1554,9 @@ def _distractor_emp(ctx: _Ctx, count: int | None) -> tuple[str, str]:
     return kind, text
 
 
+_SEGMENT_TOPICS = ("products", "customers", "competition", "operations", "sales")
+# Pools rich in placeholders: they take the extra paragraphs once every pool is used up.
+_LARGE_POOLS = ("products", "customers", "competition", "operations", "sales", "regulation", "strategy")
 _DISTRACTOR_FAMILY = {
     "inc": ("subsidiary_state", "acquisition", "founding_year", "former_parent"),
     "hq": ("facility_state", "subsidiary_hq", "customer_hq"),
@@ -1522,10 +1589,18 @@ def _facility_table(ctx: _Ctx) -> list[str]:
 
 
 def _segment_table(ctx: _Ctx) -> list[str]:
+    """Revenue by segment; the shares add up to 100%."""
     lines = ["Segment", f"Fiscal {ctx.fy} Revenue (in millions)", "Percent of Total"]
-    for seg in ctx.ind.segments:
-        revenue = ctx.number(200, 90000, lambda n: f"${n / 10:,.1f}")
-        lines += [seg, revenue, ctx.number(5, 70, lambda n: f"{n}%")]
+    segs = ctx.ind.segments
+    for _ in range(200):
+        weights = [ctx.rng.uniform(0.5, 3.0) for _ in segs]
+        pcts = [round(100 * w / sum(weights)) for w in weights]
+        pcts[0] += 100 - sum(pcts)
+        cells = [(f"${ctx.revenue_m * p / 100:,.1f}", f"{p}%") for p in pcts]
+        if all(p > 0 for p in pcts) and all(ctx.clean(a) and ctx.clean(b) for a, b in cells):
+            break
+    for seg, (revenue, pct) in zip(segs, cells, strict=True):
+        lines += [seg, revenue, pct]
     return lines
 
 
@@ -1620,7 +1695,7 @@ def _build_filing(
     overview: list[_Line] = [(ctx.pick(_HEADINGS["overview"]), frozenset())]  # carries the early facts
     intro = r.choice((
         f"{ctx.company} (\"{ctx.short}\" or the \"Company\") is {descriptor}.",
-        f"{ctx.short} is {descriptor} serving {ctx.pick(ind.customers)} and {ctx.pick(ind.customers)}.",
+        f"{ctx.short} is {descriptor} serving {' and '.join(r.sample(ind.customers, 2))}.",
         f"We are {descriptor}. We {ctx.pick(ind.verbs)} {ctx.pick(ind.products)} for "
         f"{ctx.pick(ind.customers)}.",
     ))
@@ -1678,7 +1753,7 @@ def _build_filing(
                 kind, text = _distractor_hq(ctx)
             else:
                 kind, text = _distractor_emp(ctx, count)
-            if kind not in distractor_kinds or kind in ("subsidiary_state", "facility_state"):
+            if kind not in distractor_kinds:
                 distractor_kinds.append(kind)
                 loose.append((kind, text))
 
@@ -1695,7 +1770,6 @@ def _build_filing(
     total += sum(len(t) + 1 for _, t in loose) + sum(s.size for s in closing)
     names = [n for n in _FILLER_ORDER if r.random() < 0.75] or ["products"]
     sections: dict[str, _Section] = {n: _Section([(ctx.pick(_HEADINGS[n]), frozenset())]) for n in names}
-    total += sum(s.size for s in sections.values())
     # Short filings get one paragraph in some sections; long ones add paragraphs and per-segment subsections.
     order = list(names)
     r.shuffle(order)
@@ -1704,33 +1778,41 @@ def _build_filing(
             break
         para = ctx.paragraph(n)
         sections[n].lines.append((para, frozenset()))
-        total += len(para) + 1
+        total += sections[n].size  # heading + first paragraph (sections left empty are dropped)
     if "operations" in sections and total < target_chars and r.random() < 0.7:
         table = _untagged(_facility_table(ctx))
         sections["operations"].lines.extend(table)
         total += sum(len(t) + 1 for t, _ in table)
     growable = dict(sections)
     growable["human_capital"] = hc
-    segment_blocks: list[_Section] = []
+    # Per-segment subsections (one block per segment, each subsection a different topic).
+    seg_blocks: dict[str, _Section] = {}
+    seg_topics: dict[str, list[str]] = {}
     while total < target_chars:
-        if r.random() < 0.3 and len(segment_blocks) < 3 * len(ind.segments):
-            ctx.segment = r.choice(ind.segments)
-            block = _Section([(ctx.segment, frozenset())])
-            pools = ("products", "customers", "competition", "operations", "sales")
-            for pool in r.sample(pools, r.randint(2, 3)):
-                block.lines.append((ctx.pick(_HEADINGS[pool]), frozenset()))
-                block.lines.append((ctx.paragraph(pool, 3, 6), frozenset()))
+        open_segments = [sg for sg in ind.segments if seg_topics.get(sg, _SEGMENT_TOPICS)]
+        if open_segments and r.random() < 0.3:
+            seg = r.choice(open_segments)
+            if seg not in seg_blocks:
+                seg_blocks[seg] = _Section([(seg, frozenset())])
+                seg_topics[seg] = list(_SEGMENT_TOPICS)
+            topic = seg_topics[seg].pop(r.randrange(len(seg_topics[seg])))
+            ctx.segment = seg  # "{segment}" in the templates now names this segment
+            added = [(ctx.pick(_HEADINGS[topic]), frozenset()), (ctx.paragraph(topic, 3, 6), frozenset())]
             ctx.segment = None
-            segment_blocks.append(block)
-            total += block.size
-        else:
-            n = r.choice(sorted(growable))
-            if n == "human_capital" and r.random() < 0.5:
-                hc.lines.append((r.choice(_HC_SUBHEADINGS), frozenset()))
-                total += len(hc.lines[-1][0]) + 1
-            para = ctx.paragraph(n, 3, 6)
-            growable[n].lines.append((para, frozenset()))
-            total += len(para) + 1
+            seg_blocks[seg].lines.extend(added)
+            total += sum(len(t) + 1 for t, _ in added)
+            continue
+        # Sections whose pool still has unused sentences first; once every pool is used up (the longest
+        # filings), the large pools take more paragraphs with fresh fills.
+        fresh = [n for n in sorted(growable) if ctx.fresh(n) >= 3]
+        n = r.choice(fresh or [n for n in _LARGE_POOLS if n in growable] or sorted(growable))
+        if n == "human_capital" and r.random() < 0.5 and ctx.fresh(n) >= 3:
+            hc.lines.append((r.choice(_HC_SUBHEADINGS), frozenset()))
+            total += len(hc.lines[-1][0]) + 1
+        para = ctx.paragraph(n, 3, 6)
+        growable[n].lines.append((para, frozenset()))
+        total += len(para) + 1
+    segment_blocks = list(seg_blocks.values())
 
     body: list[_Section] = []
     if segment_blocks:
@@ -1923,10 +2005,14 @@ def generate_filings(
 # Writing
 # ---------------------------------------------------------------------------------------------------------
 def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file in the same folder, then rename it over ``path``."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -244,8 +244,9 @@ def _unusable_reason(kind: str, obj: dict) -> str:
 
 
 def model_kind(info: dict) -> str:
-    """'instruct' for a model used with its chat template, else 'base'."""
-    return "instruct" if info.get("chat_template") else "base"
+    """'instruct' or 'base': model_info is_instruct when recorded, else whether a chat template was used."""
+    flag = info.get("is_instruct", info.get("chat_template"))
+    return "instruct" if flag else "base"
 
 
 def same_architecture(a: dict, b: dict) -> bool:

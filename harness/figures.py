@@ -34,6 +34,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from harness.analysis import (  # noqa: E402
     METHOD_LABELS,
@@ -173,6 +174,11 @@ def _mark_expectation(cb, value: float) -> None:
     cb.ax.axhline(value, color="white", lw=1.6, path_effects=[pe.Stroke(linewidth=3.2, foreground="black"), pe.Normal()])
 
 
+def _by_type(an: Analysis) -> list[str]:
+    """The run's questions, numerical first, so same-type questions sit next to each other."""
+    return [q for t in QTYPE_ORDER for q in an.results.questions() if QUESTIONS[q].qtype == t]
+
+
 def _qlabel(q: str, narrow: bool = False) -> str:
     short = QUESTIONS[q].short.replace(" ", "\n") if narrow else QUESTIONS[q].short
     return f"{short}\n({QUESTIONS[q].qtype})"
@@ -234,7 +240,7 @@ def fig8_grid(an: Analysis, model: str, path: Path, pdf: bool, written: list[Pat
     """Figure-8 grid of one model: rows = methods, columns = questions."""
     sens = an.sensitivity[an.sensitivity["model"] == model]
     methods = [m for m in an.results.methods() if m in set(sens["method"])]
-    qs = [q for q in an.results.questions() if q in set(sens["question"])]
+    qs = [q for q in _by_type(an) if q in set(sens["question"])]
     fig, axes = plt.subplots(len(methods), len(qs), figsize=(2.9 * len(qs) + 0.6, 2.4 * len(methods) + 1.0),
                              sharex=True, sharey=True, squeeze=False, layout="constrained")
     handles, n_tests = [], set()
@@ -271,7 +277,7 @@ def jaccard_heatmap(an: Analysis, model: str, method: str, path: Path, written: 
     """Annotated 4 x 4 Jaccard heatmap of top-n sets with the random expectation in the title."""
     cq = an.cross_question
     cq = cq[(cq["model"] == model) & (cq["method"] == method)]
-    qs = [q for q in an.results.questions() if q in set(cq["question_a"]) | set(cq["question_b"])]
+    qs = [q for q in _by_type(an) if q in set(cq["question_a"]) | set(cq["question_b"])]
     n = len(qs)
     mat = np.full((n, n), np.nan)
     pval = np.full((n, n), np.nan)
@@ -336,6 +342,9 @@ def layer_histograms(an: Analysis, model: str, method: str, path: Path, written:
             ax.set_title(f"{t}: {QUESTIONS[q].short} (top-{len(sub)})\nmean layer {mean_layer:.1f}, "
                          f"mean depth {float(sub['depth'].mean()):.2f}")
             ax.grid(axis="y", alpha=0.3, lw=0.5)
+            ax.set_xlim(-0.5, n_layers - 0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             if j == 0:
                 ax.set_ylabel("top heads (count)")
             if i == nrows - 1 or i == len(per_type[t]) - 1:
@@ -438,7 +447,7 @@ def cross_method_figure(an: Analysis, model: str, path: Path, written: list[Path
     """Per question, the methods x methods overlap of top-n sets and the count all methods share."""
     cm = an.cross_method[an.cross_method["model"] == model]
     sh = an.shared[an.shared["model"] == model].set_index("question")
-    qs = [q for q in an.results.questions() if q in set(cm["question"])]
+    qs = [q for q in _by_type(an) if q in set(cm["question"])]
     methods = [m for m in an.results.methods() if m in set(cm["method_a"]) | set(cm["method_b"])]
     n = len(methods)
     cmap = plt.get_cmap("magma_r")
@@ -519,7 +528,7 @@ def model_comparison_figure(an: Analysis, model_a: str, model_b: str, same_arch:
         sa = an.model_same_arch[(an.model_same_arch["model_a"] == model_a)
                                 & (an.model_same_arch["model_b"] == model_b)]
         methods = [m for m in an.results.methods() if m in set(sa["method"])]
-        qs = [q for q in an.results.questions() if q in set(sa["question"])]
+        qs = [q for q in _by_type(an) if q in set(sa["question"])]
         ax1, ax2 = sub[0].subplots(1, 2)
         jmax = max(float(sa["jaccard"].max()) * 1.05, 2.5 * float(sa["expected_jaccard"].max()), 0.3)
         for ax, col, cmap, vmin, vmax, label in (

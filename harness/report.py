@@ -189,9 +189,15 @@ def section_setup(an: Analysis) -> list[str]:
                  else "real filings")
     else:
         synth = "not recorded (no `data.synthetic` in run_manifest.json)"
-    out += ["", "### Data", "", f"- Data set: {label}; {synth}.",
-            f"- Split sizes (run manifest): train {data.get('train', 'not recorded')}, "
-            f"test {data.get('test', 'not recorded')}."]
+    out += ["", "### Data", "", f"- Data set: {label}; {synth}."]
+    if "train" in data or "test" in data:
+        out.append(f"- Split sizes (run manifest): train {data.get('train', 'not recorded')}, "
+                   f"test {data.get('test', 'not recorded')}.")
+    else:
+        n_train = sorted({str(o.get("settings", {}).get("n_train")) for o in res.detections.values()
+                          if o.get("settings", {}).get("n_train") is not None})
+        out.append("- Split sizes: not in a run manifest; train split per detection settings: "
+                   + (" / ".join(n_train) if n_train else "not recorded") + ".")
     for key in ("data_hash", "hash", "sha256"):
         if key in data:
             out.append(f"- Data hash: `{data[key]}`.")

@@ -275,7 +275,9 @@ def _load_model_checks() -> None:
     import importlib
 
     for module in MODEL_CHECK_MODULES:
-        importlib.import_module(module)
+        mod = importlib.import_module(module)
+        if not any(_REGISTRY[n].needs_model for n in _REGISTRY):
+            mod.register_checks(register, Row)
 
 
 # ---------------------------------------------------------------------------------------------- A: Wu24

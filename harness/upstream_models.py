@@ -221,7 +221,7 @@ def check_D(size: str) -> list[Row]:
     gaps_ok = [abs(ref[a] - ref[b]) > 1e-5 for a, b in zip(order_ref, order_ref[1:])]
     ours_order = sorted(ours, key=lambda h: -ours[h])
     pos = {h: i for i, h in enumerate(ours_order)}
-    bad = sum(1 for (a, b), ok in zip(zip(order_ref, order_ref[1:]), gaps_ok) if ok and pos[a] > pos[b])
+    bad = sum(1 for (a, b), ok in zip(zip(order_ref, order_ref[1:]), gaps_ok, strict=True) if ok and pos[a] > pos[b])
     rows.append(_row("ranking", "order where adjacent gap > 1e-5", float(bad), 0, True))
     return rows
 
@@ -256,15 +256,12 @@ CHECKS: dict[str, Callable[[], list[Row]]] = {
 }
 
 
-def _register() -> None:
-    from harness import upstream_diff as ud
 
+def register_checks(register, row_cls) -> None:
+    """Register every model check with the golden-diff registry (``harness.upstream_diff``)."""
     for name, fn in CHECKS.items():
-        ud.register(
+        register(
             name,
-            lambda golden, f=fn: [ud.Row(c, q, d, f"abs {t:g}", ok, "") for c, q, d, t, ok in f()],
+            lambda golden, f=fn: [row_cls(c, q, d, f"abs {t:g}", ok, "") for c, q, d, t, ok in f()],
             needs_model=True,
         )
-
-
-_register()
