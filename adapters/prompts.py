@@ -36,6 +36,9 @@ class QuestionPrompt:
     gold_paragraphs: list[int]  # paragraphs holding an evidence span
     null_ids: list[int]  # the same prompt with the question replaced by the null query
     null_query_start: int
+    wu24_spans: list[Span]  # Wu24's evidence: the surface spans, or the upstream needle span (flag `evidence`)
+    context: str  # the context text (QRHead's upstream layout re-composes its documents from it)
+    paragraph_chars: list[Span]  # char spans of the paragraphs inside ``context``
     answer: str | None  # canonical ground truth, None where unusable
     kind: str  # answer kind (state/year/count)
     usable: bool
@@ -128,14 +131,48 @@ def choose_window(
     return best[0], best[1], best_cover
 
 
+def needle_sentence(context: str, char_span: Span) -> str:
+    """The sentence (within its line) around an evidence occurrence: Wu24's ``real_needle`` analogue."""
+    s, e = char_span
+    line_start = context.rfind("\n", 0, s) + 1
+    line_end = context.find("\n", e)
+    line_end = len(context) if line_end < 0 else line_end
+    start = max(context.rfind(". ", line_start, s) + 2, line_start) if context.rfind(". ", line_start, s) >= 0 \
+        else line_start
+    stop = context.find(". ", e, line_end)
+    stop = line_end if stop < 0 else stop + 1
+    return context[start:stop].strip()
+
+
+def upstream_needle_spans(tokenizer, ids: Sequence[int], context: str, ev_local: Sequence[Span]) -> list[Span]:
+    """Upstream evidence rule: the needle sentence tokenized alone, located by ``find_needle_idx``."""
+    from third_party.wu24 import find_needle_idx
+
+    if not ev_local:
+        return []
+    needle = needle_sentence(context, ev_local[0])
+    needle_ids = tokenizer(needle, add_special_tokens=False)["input_ids"]
+    if not needle_ids:
+        return []
+    s, e = find_needle_idx(list(ids), needle_ids)
+    return [] if s < 0 else [(s, min(e, len(ids)))]
+
+
 def build_filing_prompts(
     tokenizer,
     record: dict[str, Any],
     questions: Sequence[str],
     context_tokens: int,
     chat: bool,
+    evidence: str = "surface",
 ) -> FilingPrompts:
-    """Build the prompts of one prepared sample (see data/ for the record schema) for ``questions``."""
+    """Build the prompts of one prepared sample (see data/ for the record schema) for ``questions``.
+
+    ``evidence``: ``surface`` (every occurrence of the answer, the study's rule) or ``upstream_needle``
+    (Wu24's rule for its spans: the evidence sentence tokenized alone and found by set overlap).
+    """
+    if evidence not in ("surface", "upstream_needle"):
+        raise ValueError(f"evidence must be 'surface' or 'upstream_needle', got {evidence!r}")
     text: str = record["text"]
     evidence_chars = {q: [tuple(s) for s in record.get("evidence_chars", {}).get(q, [])] for q in questions}
     text_ids, text_offsets = _encode(tokenizer, text, False)
@@ -163,11 +200,15 @@ def build_filing_prompts(
         answer = record.get("answers", {}).get(q)
         usable = bool(record.get("usable", {}).get(q, False))
         reason = record.get("excluded", {}).get(q)
+        ev_tok = [tuple(t) for t in ev_tok if t[1] > t[0]]
         if usable and not ev_tok:
             reason = "evidence outside the context window"
+        wu24_spans = upstream_needle_spans(tokenizer, ids, context, ev_local) if evidence == "upstream_needle" \
+            else list(ev_tok)
         prompts[q] = QuestionPrompt(
             question=q, ids=ids, query_start=_token_at_char(offsets, q_at), context_span=ctx_span,
-            evidence_spans=[tuple(s) for s in ev_tok], paragraph_spans=[tuple(s) for s in par_tok],
+            evidence_spans=list(ev_tok), paragraph_spans=[tuple(s) for s in par_tok],
+            wu24_spans=wu24_spans, context=context, paragraph_chars=[tuple(s) for s in para_chars],
             gold_paragraphs=list(gold), null_ids=null_ids, null_query_start=_token_at_char(null_offsets, nq_at),
             answer=answer, kind=qdef.kind, usable=usable, reason=reason,
         )
@@ -190,6 +231,6 @@ def _common_prefix(seqs: Sequence[Sequence[int]]) -> list[int]:
 def prompt_record(p: QuestionPrompt) -> dict[str, Any]:
     """JSON-able view of a question prompt (ids omitted)."""
     d = asdict(p)
-    d.pop("ids")
-    d.pop("null_ids")
+    for key in ("ids", "null_ids", "context"):
+        d.pop(key)
     return d

@@ -131,6 +131,6 @@ def ablate_question(
         chunk = unique[i : i + condition_batch]
         gens = decode_batch(model, tokenizer, cache_for_rows, first, chunk, n_layers, n_heads, mode,
                             max_new_tokens, stops, stop_rule)
-        results.update(zip(chunk, gens))
+        results.update(zip(chunk, gens, strict=False))
     crop_to(cache, prefix_len)
     return results

@@ -61,13 +61,12 @@ def step_prepare(cfg: ExperimentConfig, args) -> None:
         if d.generate:
             from data.synthetic import generate_corpus
 
-            gen_dir = Path("data/generated") / d.label
+            gen_dir = d.generated_dir
             g = generate_corpus(gen_dir, n_filings=d.generate["n_filings"], seed=d.generate["seed"])
             csv_path, corpus = g.csv_path, g.corpus_path
-        if csv_path is None or not Path(csv_path).exists():
-            if d.optional:
-                print(f"[prepare] {d.label}: {csv_path} not found, skipped (optional data set)")
-                continue
+        if (csv_path is None or not Path(csv_path).exists()) and d.optional:
+            print(f"[prepare] {d.label}: {csv_path} not found, skipped (optional data set)")
+            continue
         res = prepare(csv_path, d.prepared_dir, corpus=corpus, text_column=d.text_column,
                       columns=d.columns or None, join=d.join)
         print(f"[prepare] {d.label}: {res.summary_line() if hasattr(res, 'summary_line') else res}")

@@ -20,6 +20,7 @@ from adapters.prompts import FilingPrompts, QuestionPrompt
 from harness import probe
 from harness.kvcache import crop_to
 from harness.normalize import answer_matches
+from harness.questions import NULL_QUERY, get_question
 from third_party.qrhead import per_doc_scores
 from third_party.wu24 import retrieval_scores_from_top1, rouge_gate
 
@@ -33,6 +34,7 @@ class DetectionSettings:
     max_new_tokens: int = 12
     stop: str = "newline_eos"  # or "upstream": '<0x0A>' token string or id 144, after appending
     wu24_gate: str = "match"  # or "rouge": ROUGE-1 recall x 100 > 50 against the answer
+    qrhead_layout: str = "study"  # or "upstream": QRHead's own prompt over the context's paragraphs
     count_tolerance: float = 0.0
 
 
@@ -164,9 +166,9 @@ def detect_question(
     else:
         res.reasons["summed_evidence"] = qp.reason or "no evidence in the context window"
 
-    if qp.evidence_spans:
+    if qp.wu24_spans:
         top1 = torch.stack(top1_steps).numpy()  # (S, L, H)
-        res.wu24 = retrieval_scores_from_top1(top1, generated, qp.ids, qp.evidence_spans)
+        res.wu24 = retrieval_scores_from_top1(top1, generated, qp.ids, qp.wu24_spans)
         if settings.wu24_gate == "rouge":
             _, res.wu24_success = rouge_gate(qp.answer, answer_text)
         else:
@@ -174,9 +176,11 @@ def detect_question(
         if not res.wu24_success:
             res.reasons["wu24"] = f"answer failed the {settings.wu24_gate} gate: {answer_text!r}"
     else:
-        res.reasons["wu24"] = qp.reason or "no evidence in the context window"
+        res.reasons["wu24"] = qp.reason or "no evidence span for Wu24 (needle not found or outside the window)"
 
-    if qp.gold_paragraphs:
+    if qp.gold_paragraphs and settings.qrhead_layout == "upstream":
+        res.qrhead = qrhead_upstream_layout(model, tokenizer, qp)
+    elif qp.gold_paragraphs:
         pts = qr.mean()[:, 0]  # (L, H, ctx_end)
         null = nul.mean()[:, 0]
         spans_incl = [(s, e - 1) for s, e in qp.paragraph_spans]
@@ -185,6 +189,39 @@ def detect_question(
     else:
         res.reasons["qrhead"] = qp.reason or "no gold paragraph in the context window"
     return res
+
+
+@torch.no_grad()
+def qrhead_upstream_layout(model, tokenizer, qp: QuestionPrompt) -> np.ndarray:
+    """QRHead with its upstream prompt: the context's paragraphs as numbered documents, query span = the tail.
+
+    One prompt per question (no prefix shared with the other methods); the null query reuses the cache
+    up to the query span, as upstream does.
+    """
+    from third_party.qrhead import compose_upstream_prompt, token_spans_inclusive_many
+
+    docs = [{"text": qp.context[s:e]} for s, e in qp.paragraph_chars]
+
+    def encode(query: str):
+        prompt, doc_chars, q_chars = compose_upstream_prompt(docs, query)
+        enc = tokenizer(prompt, add_special_tokens=True, return_offsets_mapping=True)
+        offsets = [tuple(o) for o in enc["offset_mapping"]]
+        doc_tok = token_spans_inclusive_many(offsets, doc_chars)
+        q_start = token_spans_inclusive_many(offsets, [q_chars])[0][0]
+        return list(enc["input_ids"]), doc_tok, q_start
+
+    ids, doc_tok, q_start = encode(get_question(qp.question).text)
+    null_ids, _, null_start = encode(NULL_QUERY)
+    cache = DynamicCache()
+    acc = probe.RowSum(len(ids))
+    with probe.probing(range(q_start, len(ids)), [acc]):
+        _forward(model, ids, cache)
+    crop_to(cache, null_start)
+    nul = probe.RowSum(len(null_ids))
+    with probe.probing(range(null_start, len(null_ids)), [nul]):
+        _forward(model, null_ids[null_start:], cache)
+    per_doc = per_doc_scores(acc.mean()[:, 0], nul.mean()[:, 0], doc_tok)
+    return sum(per_doc[i].double().numpy() for i in qp.gold_paragraphs)
 
 
 @torch.no_grad()

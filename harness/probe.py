@@ -211,7 +211,7 @@ def _emit_rows(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor, 
     for i in range(0, union.numel(), chunk):
         sel = union[i : i + chunk]
         probs = attention_rows(query[:, :, sel], key, sel + (kv_len - q_len), scaling, window, softcap)
-        for w, (_, consumers) in zip(wanted, _STATE.groups):
+        for w, (_, consumers) in zip(wanted, _STATE.groups, strict=False):
             keep = torch.isin(sel, w)
             if not keep.any():
                 continue

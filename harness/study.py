@@ -71,7 +71,7 @@ class StudyContext:
 
     def det_settings(self) -> det.DetectionSettings:
         return det.DetectionSettings(max_new_tokens=self.cfg.max_new_tokens, stop=self.cfg.stop,
-                                     wu24_gate=self.cfg.wu24_gate)
+                                     wu24_gate=self.cfg.wu24_gate, qrhead_layout=self.cfg.qrhead_layout)
 
     def model_fingerprint(self) -> dict[str, Any]:
         """Identity of the model for result keys (id, weights hash or revision, shape, dtype)."""
@@ -92,13 +92,13 @@ class StudyContext:
 def _detection_checkpoint(ctx: StudyContext, rec: dict[str, Any], questions: Sequence[str]) -> dict[str, Any]:
     key = config_key({"kind": "detection-sample", "model": ctx.model_fingerprint(),
                       "settings": asdict(ctx.det_settings()), "context_tokens": ctx.cfg.context_tokens,
-                      "questions": list(questions), "sample": _sample_hash(rec, questions)})
+                      "evidence": ctx.cfg.evidence, "questions": list(questions), "sample": _sample_hash(rec, questions)})
     path = ctx.run_dir / "cache" / "detection" / ctx.slug / f"{rec['sample_id']}.json"
     if ctx.store.is_done(path, key):
         return json.loads(path.read_text())
     lm = ctx.loaded
     chat = bool(lm.info.chat_template)
-    fp = build_filing_prompts(lm.tokenizer, rec, questions, ctx.cfg.context_tokens, chat)
+    fp = build_filing_prompts(lm.tokenizer, rec, questions, ctx.cfg.context_tokens, chat, ctx.cfg.evidence)
     res = det.detect_filing(lm.model, lm.tokenizer, fp, ctx.det_settings())
     payload = {"sample_id": rec["sample_id"], "prompts": fp.summary(), "chat": chat,
                "questions": {q: r.to_json() for q, r in res.items()}}
@@ -117,6 +117,7 @@ def run_detection(ctx: StudyContext) -> list[Path]:
         (m, q): config_key({"kind": "detection", "model": fingerprint, "method": m, "question": q,
                             "data": data_key, "settings": asdict(ctx.det_settings()),
                             "context_tokens": cfg.context_tokens, "summed_variant": cfg.summed_variant,
+                            "evidence": cfg.evidence,
                             "top_n": _top_n(ctx)})
         for m in cfg.methods for q in questions
     }

@@ -194,7 +194,7 @@ def check_D(size: str) -> list[Row]:
     tol = TOL[size]
     rows: list[Row] = []
     per_doc_all = []
-    for k, inst in enumerate(js["instances"]):
+    for _k, inst in enumerate(js["instances"]):
         qid = pre = str(inst["idx"])
         pts, null = qrhead_per_token(model, inst["prompt_ids"], tuple(inst["query_span_inclusive"]),
                                      inst["null_prompt_ids"], tuple(inst["null_query_span_inclusive"]),
@@ -212,16 +212,16 @@ def check_D(size: str) -> list[Row]:
             err = err.masked_fill(fragile[i], 0.0)
             worst = max(worst, float(err.max()))
         rows.append(_row(str(qid), "per_doc (abs 1e-5 + rel 1e-4, fragile skipped)", worst, 1e-5))
-        per_doc_all.append((pre, {p["idx"]: d for p, d in zip(inst["paragraphs_after_strip"], docs)},
+        per_doc_all.append((pre, {p["idx"]: d for p, d in zip(inst["paragraphs_after_strip"], docs, strict=False)},
                             list(inst["gt_docs"])))
     ours = dict(score_heads({i: d for i, d, _ in per_doc_all}, {i: g for i, _, g in per_doc_all}))
     ref = dict((h, s) for h, s in js["ranking"])
     rows.append(_row("ranking", "QRScore per head", max(abs(ours[h] - ref[h]) for h in ref), 1e-5))
     order_ref = [h for h, _ in js["ranking"]]
-    gaps_ok = [abs(ref[a] - ref[b]) > 1e-5 for a, b in zip(order_ref, order_ref[1:])]
+    gaps_ok = [abs(ref[a] - ref[b]) > 1e-5 for a, b in zip(order_ref, order_ref[1:], strict=False)]
     ours_order = sorted(ours, key=lambda h: -ours[h])
     pos = {h: i for i, h in enumerate(ours_order)}
-    bad = sum(1 for (a, b), ok in zip(zip(order_ref, order_ref[1:]), gaps_ok, strict=True) if ok and pos[a] > pos[b])
+    bad = sum(1 for (a, b), ok in zip(zip(order_ref, order_ref[1:], strict=False), gaps_ok, strict=True) if ok and pos[a] > pos[b])
     rows.append(_row("ranking", "order where adjacent gap > 1e-5", float(bad), 0, True))
     return rows
 

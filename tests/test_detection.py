@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from transformers import DynamicCache
 
@@ -106,3 +107,25 @@ def test_rank_heads_and_roundtrip():
     back = det.QuestionScores.from_json(qs.to_json())
     np.testing.assert_array_equal(back.summed_context, scores)
     assert back.wu24 is None
+
+
+def test_upstream_flags_restore_upstream_rules():
+    """evidence=upstream_needle gives Wu24 one needle span; qrhead_layout=upstream scores via QRHead's prompt."""
+    from adapters.prompts import needle_sentence
+
+    model, tok = tiny_llama(), tiny_tokenizer()
+    ctx = "Intro line\nHarbor was incorporated in Delaware in 1998. It sells pumps.\n"
+    i = ctx.index("Delaware")
+    assert needle_sentence(ctx, (i, i + 8)) == "Harbor was incorporated in Delaware in 1998."
+    fp = build_filing_prompts(tok, _record(), ["inc_state"], context_tokens=10_000, chat=True,
+                              evidence="upstream_needle")
+    qp = fp.prompts["inc_state"]
+    assert len(qp.wu24_spans) == 1 and qp.evidence_spans
+    s, e = qp.wu24_spans[0]
+    assert e - s > 5 and s <= qp.evidence_spans[0][0] < e  # the needle sentence holds the answer
+    study = det.detect_filing(model, tok, fp, det.DetectionSettings(max_new_tokens=2))
+    upstream = det.detect_filing(model, tok, fp, det.DetectionSettings(max_new_tokens=2, qrhead_layout="upstream"))
+    q_study, q_up = study["inc_state"].qrhead, upstream["inc_state"].qrhead
+    assert q_up is not None and q_up.shape == q_study.shape and not np.allclose(q_up, q_study)
+    with pytest.raises(ValueError, match="evidence"):
+        build_filing_prompts(tok, _record(), ["inc_state"], 100, True, evidence="sentence")
