@@ -809,6 +809,8 @@ def project_study(results: dict[str, Any], context_tokens: int, study: dict[str,
                     "rate and the per-condition ablation rate."),
         "rates": {"detection_context_tokens_per_s": det_rate, "ablation_conditions_per_s": abl_rate,
                   "reference_context_tokens_per_s": ref_rate, "per_condition_conditions_per_s": up_rate},
+        "ablation_measured_head_sets_per_question": _get(results, "ablation", "unique_head_sets"),
+        "decode_steps": "fixed max_new_tokens (no early stop), as measured",
         "excludes": "model loading, tokenisation, data preparation, figures",
         "note": "" if context_tokens == s["context_tokens"] else
                 f"rates measured at {context_tokens} context tokens, not the study's {s['context_tokens']}: "

@@ -89,8 +89,10 @@ def step_detect(cfg: ExperimentConfig, args) -> None:
         rd = run_dir_for(cfg, d)
         for m in _models(cfg, args.model):
             t = time.time()
-            ctx = StudyContext(cfg, d, m, rd)
+            ctx = StudyContext(cfg, d, m, rd, _shard(args))
             run_detection(ctx)
+            if not ctx.shard.merges:
+                continue
             _write_manifest(cfg, d, rd, ctx)
             print(f"[detect] {d.label} {m.name}: {time.time() - t:.1f} s")
 
@@ -104,10 +106,27 @@ def step_ablate(cfg: ExperimentConfig, args) -> None:
         rd = run_dir_for(cfg, d)
         for m in _models(cfg, args.model):
             t = time.time()
-            ctx = StudyContext(cfg, d, m, rd)
+            ctx = StudyContext(cfg, d, m, rd, _shard(args))
             run_ablation(ctx)
+            if not ctx.shard.merges:
+                continue
             _write_manifest(cfg, d, rd, ctx)
             print(f"[ablate] {d.label} {m.name}: {time.time() - t:.1f} s")
+
+
+def _shard(args):
+    """The data-parallel shard: ``--shard RANK/WORLD``, else the launcher's environment (torchrun)."""
+    from harness.study import Shard
+
+    if getattr(args, "shard", None):
+        try:
+            rank, world = (int(x) for x in args.shard.split("/"))
+        except ValueError:
+            raise SystemExit(f"--shard expects RANK/WORLD, e.g. 0/2; got {args.shard!r}") from None
+        if not 0 <= rank < world:
+            raise SystemExit(f"--shard {args.shard}: rank must be in [0, {world})")
+        return Shard(rank, world, rank, synchronized=False)
+    return Shard.from_env()
 
 
 def _write_manifest(cfg: ExperimentConfig, d, rd: Path, ctx) -> None:
@@ -171,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="override a config field (JSON value), e.g. --set context_tokens=2048")
     p.add_argument("--model", help="only this model (name as in the config)")
     p.add_argument("--dataset", help="only this data set (label as in the config)")
+    p.add_argument("--shard", metavar="RANK/WORLD",
+                   help="process every WORLD-th sample from RANK (data parallel; torchrun sets this itself). "
+                        "With --shard and no launcher, ranks don't wait for each other: rerun without --shard "
+                        "to merge the checkpoints into the result files")
     p.add_argument("-v", "--verbose", action="store_true")
     args, rest = p.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")

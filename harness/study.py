@@ -12,7 +12,7 @@ import io
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,48 @@ from harness.normalize import answer_matches, parse_answer
 from harness.questions import get_question
 
 log = logging.getLogger("harness.study")
+
+
+@dataclass(frozen=True)
+class Shard:
+    """This process's share of the samples in a data-parallel run (``rank`` of ``world``)."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    synchronized: bool = False  # started by a launcher (torchrun/accelerate): ranks can wait for each other
+
+    @classmethod
+    def from_env(cls) -> Shard:
+        """From torchrun/accelerate variables (RANK, WORLD_SIZE, LOCAL_RANK); one process otherwise."""
+        import os
+
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        return cls(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")), world > 1)
+
+    @property
+    def merges(self) -> bool:
+        """Whether this process writes the unit files (after every shard's checkpoints exist)."""
+        return self.world == 1 or (self.synchronized and self.rank == 0)
+
+    def take(self, items: list) -> list:
+        """Every ``world``-th item starting at ``rank`` (a fixed, order-preserving partition)."""
+        return items[self.rank :: self.world]
+
+    def barrier(self) -> None:
+        """Wait for every process (torch.distributed when the launcher started a process group)."""
+        if self.world <= 1 or not self.synchronized:
+            return
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            import torch
+
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            if backend == "nccl":
+                torch.cuda.set_device(self.local_rank)
+            dist.init_process_group(backend)
+        dist.barrier()
 
 
 def model_slug(name: str) -> str:
@@ -53,8 +95,9 @@ def _sample_hash(rec: dict[str, Any], questions: Sequence[str]) -> str:
 class StudyContext:
     """What the steps of one (config, dataset, model) share: paths, settings, loaded model (lazily)."""
 
-    def __init__(self, cfg: ExperimentConfig, dataset, model_cfg, run_dir: Path) -> None:
+    def __init__(self, cfg: ExperimentConfig, dataset, model_cfg, run_dir: Path, shard: Shard | None = None) -> None:
         self.cfg, self.dataset, self.model_cfg = cfg, dataset, model_cfg
+        self.shard = shard or Shard()
         self.run_dir = Path(run_dir)
         self.store = runstore.UnitStore(self.run_dir)
         self.slug = model_slug(model_cfg.name)
@@ -65,8 +108,11 @@ class StudyContext:
         if self._loaded is None:
             from harness.models import load_model
 
-            self._loaded = load_model(self.model_cfg.name, dtype=self.model_cfg.dtype,
-                                      device=self.model_cfg.device, attn=self.model_cfg.attn)
+            device = self.model_cfg.device
+            if device == "cuda" and self.shard.world > 1:
+                device = f"cuda:{self.shard.local_rank}"  # one GPU per process in a data-parallel run
+            self._loaded = load_model(self.model_cfg.name, dtype=self.model_cfg.dtype, device=device,
+                                      attn=self.model_cfg.attn)
         return self._loaded
 
     def det_settings(self) -> det.DetectionSettings:
@@ -126,9 +172,13 @@ def run_detection(ctx: StudyContext) -> list[Path]:
     if not todo:
         ctx.store.log("skipped", f"detection {ctx.slug}: all {len(unit_keys)} units done")
         return list(paths.values())
-    per_sample: list[dict[str, Any]] = []
-    for rec in tqdm(train, desc=f"detect {ctx.slug} [{ctx.dataset.label}]", unit="filing"):
-        per_sample.append(_detection_checkpoint(ctx, rec, questions))
+    for rec in tqdm(ctx.shard.take(train), desc=f"detect {ctx.slug} [{ctx.dataset.label}]", unit="filing",
+                    disable=ctx.shard.rank > 0):
+        _detection_checkpoint(ctx, rec, questions)
+    ctx.shard.barrier()
+    if not ctx.shard.merges:
+        return []  # rank 0 (or a later run without --shard) merges every shard's checkpoints
+    per_sample = [_detection_checkpoint(ctx, rec, questions) for rec in train]
     info = ctx.loaded.info
     for m, q in todo:
         payload = _detection_payload(ctx, info, m, q, per_sample)
@@ -223,10 +273,13 @@ def run_ablation(ctx: StudyContext) -> list[Path]:
     for q in questions:
         usable_tops = {m: tops[(m, q)] for m in cfg.methods if len(tops[(m, q)]) >= max(k_grid)}
         conds_by_q[q] = abl.build_conditions(usable_tops, all_heads, k_grid, cfg.seeds, top_n)
-    per_sample = [
+    for rec in tqdm(ctx.shard.take(test), desc=f"ablate {ctx.slug} [{ctx.dataset.label}]", unit="filing",
+                    disable=ctx.shard.rank > 0):
         _ablation_checkpoint(ctx, rec, questions, conds_by_q, settings)
-        for rec in tqdm(test, desc=f"ablate {ctx.slug} [{ctx.dataset.label}]", unit="filing")
-    ]
+    ctx.shard.barrier()
+    if not ctx.shard.merges:
+        return []
+    per_sample = [_ablation_checkpoint(ctx, rec, questions, conds_by_q, settings) for rec in test]
     info = ctx.loaded.info if ctx._loaded is not None else None
     for m, q in todo:
         payload, rows = _ablation_payload(ctx, fp, info, m, q, conds_by_q[q], per_sample, test, settings)

@@ -108,3 +108,23 @@ def test_study_units_deterministic_and_resumable(tmp_path, tiny_model_dir, monke
         assert cli_main([step, "--config", str(cfg_b)]) == 0
     assert _units(run_b) == units
     shutil.rmtree(tmp_path / "run_b")
+
+
+def test_shards_partition_the_samples_and_merge(tmp_path, tiny_model_dir, monkeypatch):
+    """Two manual shards then a merging run give the same unit files as one process."""
+    from harness.study import Shard
+
+    assert Shard(0, 2).take(list(range(5))) == [0, 2, 4] and Shard(1, 2).take(list(range(5))) == [1, 3]
+    assert not Shard(0, 2).merges and Shard(0, 2, synchronized=True).merges and Shard().merges
+    gen = tmp_path / "generated"
+    monkeypatch.setattr("harness.config.DatasetConfig.generated_dir", property(lambda self: gen / self.label))
+    one = _config(tmp_path, tiny_model_dir, "one")
+    two = _config(tmp_path, tiny_model_dir, "two")
+    assert cli_main(["prepare", "--config", str(one)]) == 0
+    assert cli_main(["detect", "--config", str(one), "--set", "methods=[\"qrhead\"]"]) == 0
+    for r in ("0/2", "1/2"):
+        assert cli_main(["detect", "--config", str(two), "--shard", r, "--set", "methods=[\"qrhead\"]"]) == 0
+    run_two = tmp_path / "two" / "synth6"
+    assert not (run_two / "detection").exists()  # shards only write checkpoints
+    assert cli_main(["detect", "--config", str(two), "--set", "methods=[\"qrhead\"]"]) == 0
+    assert _units(run_two) == _units(tmp_path / "one" / "synth6")
