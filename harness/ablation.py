@@ -10,6 +10,7 @@ Identical head sets (e.g. every k = 0 baseline) are decoded once.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from transformers import DynamicCache
 
 from harness import probe
 from harness.detection import _forward, is_stop
-from harness.kvcache import crop_to, expanded
+from harness.kvcache import cache_length, crop_to, expanded
 
 
 @dataclass(frozen=True)
@@ -77,21 +78,32 @@ def build_conditions(
 def decode_batch(
     model, tokenizer, cache: DynamicCache, first_ids: Sequence[int], head_sets: Sequence[Sequence[str]],
     n_layers: int, n_heads: int, mode: str, max_new_tokens: int, stops: set[int], stop_rule: str,
+    share_prefix: bool = True,
 ) -> list[list[int]]:
-    """Greedy-decode one row per head set over copies of ``cache``, feeding ``first_ids`` first, masked.
+    """Greedy-decode one row per head set over ``cache`` (batch 1), feeding ``first_ids`` first, masked.
 
+    With ``share_prefix`` the rows attend to ``cache`` in place (read once per step for the whole batch,
+    never copied: :func:`harness.probe.shared_prefix`); otherwise each row gets a copy of it.
     Returns the generated ids of each row (stopping per row at the stop rule).
     """
     b = len(head_sets)
     mask = probe.HeadMask.from_heads(head_sets, n_layers, n_heads, mode)
-    work = expanded(cache, b)
     device = model.device
+    p = cache_length(cache)
+    shared = share_prefix and p > 0
+    work = DynamicCache() if shared else expanded(cache, b)
+    prefix = [(layer.keys[:1], layer.values[:1]) for layer in cache.layers] if shared else None
     x = torch.tensor([list(first_ids)] * b, device=device)
+    pos = p
     out_ids: list[list[int]] = [[] for _ in range(b)]
     done = [False] * b
-    with probe.masking(mask):
+    with probe.masking(mask), (probe.shared_prefix(prefix) if shared else contextlib.nullcontext()):
         for _ in range(max_new_tokens):
-            logits = model(input_ids=x, past_key_values=work, use_cache=True, logits_to_keep=1).logits[:, -1]
+            n = x.shape[1]
+            position_ids = torch.arange(pos, pos + n, device=device)[None].expand(b, -1)
+            logits = model(input_ids=x, position_ids=position_ids, past_key_values=work, use_cache=True,
+                           logits_to_keep=1).logits[:, -1]
+            pos += n
             nxt = torch.argmax(logits.float(), dim=-1).tolist()
             for i, t in enumerate(nxt):
                 if not done[i]:

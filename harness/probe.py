@@ -97,6 +97,7 @@ class _State:
     groups: list[tuple[Sequence[int] | str, list[RowConsumer]]] = field(default_factory=list)
     head_mask: HeadMask | None = None
     capture: Capture | None = None
+    prefix: list[tuple[torch.Tensor, torch.Tensor]] | None = None  # shared (K, V) per layer, batch 1
     calls: int = 0  # attention calls that computed probe rows (for tests / accounting)
 
 
@@ -147,6 +148,51 @@ def capturing(queries: bool = False, outputs: bool = False) -> Iterator[Capture]
         yield cap
     finally:
         _STATE.capture = old
+
+
+@contextlib.contextmanager
+def shared_prefix(layers: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> Iterator[None]:
+    """Within the block, every batch row attends to one shared, uncopied prefix plus its own cache.
+
+    ``layers``: per layer the prefix (K, V), each (1, H_kv, P, d). The model's own cache then holds only
+    the rows' tokens after the prefix, and the caller passes ``position_ids`` offset by P. Attention over
+    [prefix | own tokens] is computed exactly (one softmax over both parts), reading the prefix once for
+    the whole batch instead of once per row. Probe rows are not available in this mode.
+    """
+    old = _STATE.prefix
+    _STATE.prefix = list(layers)
+    try:
+        yield
+    finally:
+        _STATE.prefix = old
+
+
+def prefix_attention(
+    query: torch.Tensor, k_pre: torch.Tensor, v_pre: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+    scaling: float, sliding_window: int | None = None, softcap: float | None = None,
+) -> torch.Tensor:
+    """Attention of ``query`` (B, H, q, d) over a shared prefix (1, H_kv, P, d) followed by per-row keys.
+
+    The per-row part ``key``/``value`` (B, H_kv, S, d) ends with the q query tokens (causal inside it).
+    Returns (B, q, H, d) like the attention interface. Scores are float32; output in the query's dtype.
+    """
+    b, h, q, d = query.shape
+    h_kv, p, s = k_pre.shape[1], k_pre.shape[2], key.shape[2]
+    g = h // h_kv
+    qf = query.float().reshape(b, h_kv, g * q, d)
+    sp = torch.matmul(qf, k_pre.float().transpose(-1, -2)) * scaling  # (B, H_kv, G*q, P), prefix broadcast
+    ss = torch.matmul(qf, key.float().transpose(-1, -2)) * scaling  # (B, H_kv, G*q, S)
+    scores = torch.cat([sp, ss], dim=-1).view(b, h, q, p + s)
+    if softcap:
+        scores = torch.tanh(scores / softcap) * softcap
+    q_pos = torch.arange(p + s - q, p + s, device=query.device)
+    k_pos = torch.arange(p + s, device=query.device)
+    visible = k_pos[None, :] <= q_pos[:, None]
+    if sliding_window:
+        visible &= k_pos[None, :] > q_pos[:, None] - sliding_window
+    probs = torch.softmax(scores.masked_fill(~visible, float("-inf")), dim=-1).view(b, h_kv, g * q, p + s)
+    out = torch.matmul(probs[..., :p], v_pre.float()) + torch.matmul(probs[..., p:], value.float())
+    return out.view(b, h, q, d).transpose(1, 2).to(query.dtype)
 
 
 def probe_calls() -> int:
@@ -253,12 +299,21 @@ def _make_probe_attention(delegate: str):
         cap = _STATE.capture
         if cap is not None and cap.queries is not None:
             cap.queries[layer] = query.detach().cpu()
-        if _STATE.groups:
-            with torch.no_grad():
-                _emit_rows(module, query, key, scaling)
-        out, weights = _delegate_fn(delegate, module)(
-            module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
-        )
+        if _STATE.prefix is not None:
+            if _STATE.groups:
+                raise RuntimeError("probe rows are not available over a shared prefix")
+            k_pre, v_pre = _STATE.prefix[layer]
+            out = prefix_attention(query, k_pre.to(query.device), v_pre.to(query.device), key, value, scaling,
+                                   getattr(module, "sliding_window", None),
+                                   getattr(module, "attn_logit_softcapping", None))
+            weights = None
+        else:
+            if _STATE.groups:
+                with torch.no_grad():
+                    _emit_rows(module, query, key, scaling)
+            out, weights = _delegate_fn(delegate, module)(
+                module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
+            )
         if hm is not None and hm.mode == "zero" and head_sel.any():
             out = out * (~head_sel)[:, None, :, None].to(out.dtype)  # out: (B, q, H, d)
         if cap is not None and cap.outputs is not None:

@@ -48,3 +48,20 @@ def test_rows_equal_output_attentions(eager_model, masked):
         window = getattr(model.model.layers[layer].self_attn, "sliding_window", None) or n
         visible = min(n, window)
         torch.testing.assert_close(row[row > 0], torch.full((visible,), 1 / visible), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["smollm2-135m-instruct", "gemma3-270m"])
+def test_shared_prefix_decoding_equals_copied_cache(name):
+    """Batched decoding over the uncopied shared prefix = decoding over per-row copies (Gemma: past its window)."""
+    from harness.ablation import decode_batch
+    from harness.detection import prefill
+
+    lm = load_model(name, dtype="float32", device="cpu", attn="sdpa", probe=True)
+    ids = _ids(lm, 640)[0].tolist()
+    cache = prefill(lm.model, ids[:-1])
+    sets = [[], ["3-1", "5-0"], [f"{lm.info.n_layers - 1}-{lm.info.n_heads - 1}"]]
+    args = (lm.model, lm.tokenizer, cache, ids[-1:], sets, lm.info.n_layers, lm.info.n_heads, "uniform", 6,
+            set(), "newline_eos")
+    shared = decode_batch(*args, share_prefix=True)
+    copied = decode_batch(*args, share_prefix=False)
+    assert shared == copied
