@@ -205,10 +205,26 @@ def main(argv: list[str] | None = None) -> int:
         from harness.bench import main as bench_main
 
         return bench_main(rest)
-    cfg = load_config(args.config, _parse_overrides(args.set))
+    from harness.config import ConfigError
+    from harness.models import ModelLoadError
+    from harness.prepare import DataError
+
+    try:
+        cfg = load_config(args.config, _parse_overrides(args.set))
+        _run_step(args, cfg)
+    except (ConfigError, ModelLoadError, DataError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished units and per-filing checkpoints are kept; rerun the same command to resume",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+def _run_step(args, cfg: ExperimentConfig) -> None:
     {"prepare": step_prepare, "detect": step_detect, "ablate": step_ablate, "figures": step_figures,
      "report": step_report, "demo": step_demo}[args.step](cfg, args)
-    return 0
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ def _detection_checkpoint(ctx: StudyContext, rec: dict[str, Any], questions: Seq
     if ctx.store.is_done(path, key):
         return json.loads(path.read_text())
     lm = ctx.loaded
-    chat = bool(lm.info.chat_template)
+    chat = bool(lm.info.is_instruct and lm.info.chat_template)
     fp = build_filing_prompts(lm.tokenizer, rec, questions, ctx.cfg.context_tokens, chat, ctx.cfg.evidence)
     res = det.detect_filing(lm.model, lm.tokenizer, fp, ctx.det_settings())
     payload = {"sample_id": rec["sample_id"], "prompts": fp.summary(), "chat": chat,
@@ -305,7 +305,7 @@ def _ablation_checkpoint(ctx: StudyContext, rec: dict[str, Any], questions: Sequ
         return json.loads(path.read_text())
     lm = ctx.loaded
     info = lm.info
-    chat = bool(info.chat_template)
+    chat = bool(info.is_instruct and info.chat_template)
     fpr = build_filing_prompts(lm.tokenizer, rec, [q for q in questions if q in wanted], ctx.cfg.context_tokens, chat)
     stops = det.stop_ids(lm.tokenizer)
     out: dict[str, dict[str, str]] = {}
