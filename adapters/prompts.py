@@ -165,8 +165,12 @@ def build_filing_prompts(
     context_tokens: int,
     chat: bool,
     evidence: str = "surface",
+    window: tuple[int, int] | None = None,
 ) -> FilingPrompts:
     """Build the prompts of one prepared sample (see data/ for the record schema) for ``questions``.
+
+    All questions share one context window: ``window`` (first, end token of the text) or the window of
+    ``context_tokens`` that covers the evidence of most questions (:func:`choose_window`).
 
     ``evidence``: ``surface`` (every occurrence of the answer, the study's rule) or ``upstream_needle``
     (Wu24's rule for its spans: the evidence sentence tokenized alone and found by set overlap).
@@ -176,7 +180,13 @@ def build_filing_prompts(
     text: str = record["text"]
     evidence_chars = {q: [tuple(s) for s in record.get("evidence_chars", {}).get(q, [])] for q in questions}
     text_ids, text_offsets = _encode(tokenizer, text, False)
-    t0, t1, covered = choose_window(text_offsets, evidence_chars, context_tokens)
+    if window is None:
+        t0, t1, covered = choose_window(text_offsets, evidence_chars, context_tokens)
+    else:
+        t0, t1 = window
+        c_lo = text_offsets[t0][0] if t0 < len(text_offsets) else len(text)
+        c_hi = text_offsets[t1 - 1][1] if t1 > 0 else 0
+        covered = [q for q, spans in evidence_chars.items() if any(c_lo <= a and b <= c_hi for a, b in spans)]
     c0 = text_offsets[t0][0] if t0 < len(text_offsets) else len(text)
     c1 = text_offsets[t1 - 1][1] if t1 > 0 else 0
     context = text[c0:c1]
@@ -217,6 +227,42 @@ def build_filing_prompts(
     limit = min(min(p.query_start for p in prompts.values()), min(p.null_query_start for p in prompts.values()))
     prefix = prefix[: max(0, min(len(prefix), limit))]
     return FilingPrompts(record["sample_id"], prefix, prompts, cut)
+
+
+def build_filing_groups(
+    tokenizer,
+    record: dict[str, Any],
+    questions: Sequence[str],
+    context_tokens: int,
+    chat: bool,
+    evidence: str = "surface",
+) -> list[FilingPrompts]:
+    """Prompts of one filing as groups of questions that share a context window (and so a prefix cache).
+
+    One window covers as many questions' evidence as fit in ``context_tokens``; questions whose evidence
+    lies elsewhere get further windows, so every question's context holds its evidence where the text has
+    it. Questions without usable evidence join the first group. A short text gives a single group.
+    """
+    text_offsets = _encode(tokenizer, record["text"], False)[1]
+    ev = {q: [tuple(s) for s in record.get("evidence_chars", {}).get(q, [])] for q in questions}
+    remaining = [q for q in questions if ev[q] and record.get("usable", {}).get(q)]
+    plans: list[tuple[tuple[int, int], list[str]]] = []
+    while remaining:
+        t0, t1, covered = choose_window(text_offsets, {q: ev[q] for q in remaining}, context_tokens)
+        group = [q for q in remaining if q in covered]
+        if not group:  # evidence cannot fit a window: give the first question a window at its evidence
+            q = remaining[0]
+            t0, t1, _ = choose_window(text_offsets, {q: ev[q][:1]}, context_tokens)
+            group = [q]
+        plans.append(((t0, t1), group))
+        remaining = [q for q in remaining if q not in group]
+    rest = [q for q in questions if not any(q in g for _, g in plans)]
+    if not plans:
+        return [build_filing_prompts(tokenizer, record, questions, context_tokens, chat, evidence)]
+    plans[0] = (plans[0][0], plans[0][1] + rest)
+    order = {q: i for i, q in enumerate(questions)}
+    return [build_filing_prompts(tokenizer, record, sorted(g, key=order.get), context_tokens, chat, evidence, w)
+            for w, g in plans]
 
 
 def _common_prefix(seqs: Sequence[Sequence[int]]) -> list[int]:

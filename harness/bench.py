@@ -27,6 +27,7 @@ Each number that the GPU-performance issue sets a target for carries the target 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib.util
 import statistics
@@ -130,6 +131,7 @@ class BenchConfig:
     upstream_conditions: int = 6
     mask_mode: str = "uniform"
     seed: int = 0
+    threads: int | None = None  # torch CPU threads (None: torch's default)
     quick: bool = False
     out: str = "results/bench.json"
 
@@ -208,6 +210,7 @@ def load_bench_model(cfg: BenchConfig) -> LoadedModel:
 # ------------------------------------------------------------------------------------------ the paths
 
 
+@torch.no_grad()
 def detection_path(model, fp: FilingPrompts, max_new_tokens: int) -> dict[str, det.QuestionScores]:
     """Ours: ``detect_filing`` with all three methods' probes; no tokenizer, so no early stop."""
     settings = det.DetectionSettings(max_new_tokens=max_new_tokens)
@@ -310,6 +313,7 @@ def compare_paths(ours: dict[str, det.QuestionScores], ref: dict[str, dict[str, 
                     "every later step, so wu24 diffs are meaningful only where the generated ids are equal"}
 
 
+@torch.no_grad()
 def ablation_batched(model, fp: FilingPrompts, conds: Sequence[abl.Condition], n_layers: int, n_heads: int,
                      mode: str, max_new_tokens: int, condition_batch: int) -> dict[str, dict]:
     """Ours: one prefix prefill per filing, then ``ablate_question`` per question (scope ``decode``)."""
@@ -334,6 +338,45 @@ def ablation_one_condition(model, ids: Sequence[int], heads: Sequence[str], n_la
             tok = int(torch.argmax(det._forward(model, [tok], cache)))
             out.append(tok)
     return out
+
+
+@torch.no_grad()
+def forward_breakdown(model, fp: FilingPrompts, device: str, reps: int) -> dict[str, Any]:
+    """Mean wall time of single forward calls, plain vs with detection's probe requests (first question): a decode
+    step (one token after the full prompt; Top1 of the last row) and the question suffix (RegionSums + Top1 of the
+    last row, RowSum of the question rows). Two untimed calls first; the cache is cropped back after each call."""
+    qp = next(iter(fp.prompts.values()))
+    p, n = len(fp.prefix_ids), len(qp.ids)
+    regions = [qp.context_span] + list(qp.evidence_spans)
+
+    def mean_ms(ids: Sequence[int], keep: int, make_ctx: Callable[[], Any]) -> float:
+        for i in range(reps + 2):
+            if i == 2:
+                _sync(device)
+                t0 = time.perf_counter()
+            with make_ctx():
+                det._forward(model, ids, cache)
+            crop_to(cache, keep)
+        _sync(device)
+        return 1000 * (time.perf_counter() - t0) / reps
+
+    @contextlib.contextmanager
+    def suffix_probes():
+        with probe.probing([n - 1], [probe.RegionSums(regions), probe.Top1()]), \
+                probe.probing(range(qp.query_start, n), [probe.RowSum(qp.context_span[1])]):
+            yield
+
+    cache = det.prefill(model, qp.ids)
+    tok = [int(qp.ids[-1])]
+    dec_plain = mean_ms(tok, n, contextlib.nullcontext)
+    dec_probe = mean_ms(tok, n, lambda: probe.probing("last", [probe.Top1()]))
+    crop_to(cache, p)
+    suf_plain = mean_ms(qp.ids[p:], p, contextlib.nullcontext)
+    suf_probe = mean_ms(qp.ids[p:], p, suffix_probes)
+    return {"reps": reps, "unit": "ms per forward call (mean)",
+            "decode_step": {"plain_ms": dec_plain, "probed_ms": dec_probe, "ratio": dec_probe / dec_plain},
+            "question_suffix": {"tokens": n - p, "plain_ms": suf_plain, "probed_ms": suf_probe,
+                                "ratio": suf_probe / suf_plain}}
 
 
 # ------------------------------------------------------------------------------------------ measuring
@@ -504,6 +547,8 @@ class Bench:
     # -- meta
     def meta(self) -> None:
         cfg = self.cfg
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
         prov = provenance()
         dev_name = (torch.cuda.get_device_name(torch.device(cfg.device)) if cfg.device.startswith("cuda")
                     else prov["device"].get("cpu"))
@@ -586,6 +631,16 @@ class Bench:
             if "reference" in timings:
                 ratios["reference_over_detection"] = timings["reference"].median / det_t.median
         sec["ratios"] = ratios
+        _log(f"throughput @ {n} tokens: per-call breakdown ...")
+        try:
+            sec["breakdown"] = bd = forward_breakdown(model, fp, cfg.device, 5 if cfg.quick else 20)
+            _log(f"  decode step {bd['decode_step']['plain_ms']:.1f} -> {bd['decode_step']['probed_ms']:.1f} ms, "
+                 f"question suffix {bd['question_suffix']['plain_ms']:.1f} -> {bd['question_suffix']['probed_ms']:.1f} "
+                 f"ms (plain -> probed)")
+        except Exception as e:
+            sec["breakdown"] = self._record_error("detection_throughput.breakdown", e)
+        finally:
+            _free(cfg.device)
         sec["probe_overhead"] = ratios.get("detection_over_plain_sdpa")
         if det_t is not None and "reference" in timings:
             try:
@@ -916,6 +971,11 @@ def format_table(results: dict[str, Any]) -> str:
     rows.append(("detection / plain prefill (prompt only)",
                  _fmt(ratios.get("detection_over_plain_prefill"), ".2f") + "x", *verdict("detection_over_prefill")))
     rows.append(("reference / detection", _fmt(ratios.get("reference_over_detection"), ".1f") + "x", "", ""))
+    bd = dt.get("breakdown") or {}
+    for part, label in (("decode_step", "decode step"), ("question_suffix", "question suffix")):
+        if isinstance(bd.get(part), dict):
+            rows.append((f"{label} ms, plain -> probed", f"{bd[part]['plain_ms']:.1f} -> {bd[part]['probed_ms']:.1f}",
+                         "", ""))
     mem = results.get("memory", {})
     unit = mem.get("unit", "")
     for path in ("detection", "plain_sdpa", "reference"):
@@ -992,6 +1052,9 @@ def build_config(argv: Sequence[str] | None = None) -> BenchConfig:
                     help="conditions timed one by one for the per-condition path (default 6, quick 3)")
     ap.add_argument("--mask-mode", choices=("uniform", "zero"), default="uniform")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch CPU threads (default: 1 for --quick on CPU, where a busy small machine makes "
+                         "multi-threaded tiny ops stall; else torch's default)")
     ap.add_argument("--out", default="results/bench.json")
     a = ap.parse_args(argv)
 
@@ -1020,6 +1083,7 @@ def build_config(argv: Sequence[str] | None = None) -> BenchConfig:
         max_new_tokens=a.max_new_tokens or (4 if a.quick else 8), condition_batch=a.condition_batch,
         k_grid=k_grid, n_seeds=a.seeds if a.seeds is not None else (2 if small else 5), exclude_top_n=exclude,
         upstream_conditions=a.upstream_conditions or (3 if a.quick else 6), mask_mode=a.mask_mode, seed=a.seed,
+        threads=a.threads if a.threads is not None else (1 if a.quick and device == "cpu" else None),
         quick=a.quick, out=a.out,
     )
     for name in ("repeats", "max_new_tokens", "condition_batch", "throughput_context"):

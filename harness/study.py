@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from adapters.prompts import build_filing_prompts
+from adapters.prompts import build_filing_groups
 from harness import ablation as abl
 from harness import detection as det
 from harness import runstore
@@ -144,10 +144,12 @@ def _detection_checkpoint(ctx: StudyContext, rec: dict[str, Any], questions: Seq
         return json.loads(path.read_text())
     lm = ctx.loaded
     chat = bool(lm.info.is_instruct and lm.info.chat_template)
-    fp = build_filing_prompts(lm.tokenizer, rec, questions, ctx.cfg.context_tokens, chat, ctx.cfg.evidence)
-    res = det.detect_filing(lm.model, lm.tokenizer, fp, ctx.det_settings())
-    payload = {"sample_id": rec["sample_id"], "prompts": fp.summary(), "chat": chat,
-               "questions": {q: r.to_json() for q, r in res.items()}}
+    groups = build_filing_groups(lm.tokenizer, rec, questions, ctx.cfg.context_tokens, chat, ctx.cfg.evidence)
+    res: dict[str, det.QuestionScores] = {}
+    for fp in groups:
+        res.update(det.detect_filing(lm.model, lm.tokenizer, fp, ctx.det_settings()))
+    payload = {"sample_id": rec["sample_id"], "prompts": [fp.summary() for fp in groups], "chat": chat,
+               "questions": {q: res[q].to_json() for q in questions}}
     ctx.store.write(path, payload, key)
     return payload
 
@@ -306,21 +308,21 @@ def _ablation_checkpoint(ctx: StudyContext, rec: dict[str, Any], questions: Sequ
     lm = ctx.loaded
     info = lm.info
     chat = bool(info.is_instruct and info.chat_template)
-    fpr = build_filing_prompts(lm.tokenizer, rec, [q for q in questions if q in wanted], ctx.cfg.context_tokens, chat)
     stops = det.stop_ids(lm.tokenizer)
     out: dict[str, dict[str, str]] = {}
-    if wanted:
+    groups = build_filing_groups(lm.tokenizer, rec, [q for q in questions if q in wanted], ctx.cfg.context_tokens,
+                                 chat) if wanted else []
+    for fpr in groups:
         cache = det.prefill(lm.model, fpr.prefix_ids)
-        for q in wanted:
-            conds = conds_by_q[q]
+        for q, qp in fpr.prompts.items():
             gens = abl.ablate_question(
-                lm.model, lm.tokenizer, cache, len(fpr.prefix_ids), fpr.prompts[q].ids, conds,
+                lm.model, lm.tokenizer, cache, len(fpr.prefix_ids), qp.ids, conds_by_q[q],
                 info.n_layers, info.n_heads, ctx.cfg.mask_mode, ctx.cfg.mask_scope, ctx.cfg.max_new_tokens,
                 stops, ctx.cfg.stop, ctx.cfg.condition_batch,
             )
             out[q] = {_head_key(h): lm.tokenizer.decode(ids, skip_special_tokens=True).strip()
                       for h, ids in gens.items()}
-    payload = {"sample_id": rec["sample_id"], "answers": out, "prompts": fpr.summary()}
+    payload = {"sample_id": rec["sample_id"], "answers": out, "prompts": [fp.summary() for fp in groups]}
     ctx.store.write(path, payload, key)
     return payload
 

@@ -120,6 +120,8 @@ def test_quick_run_writes_every_section(tmp_path, capsys):
     for path in ("detection", "plain_sdpa", "plain_prefill", "reference"):
         assert dt[path]["context_tokens_per_s"] > 0 and len(dt[path]["seconds"]) == 2
     assert all(r > 0 for r in dt["ratios"].values()) and len(dt["ratios"]) == 3
+    assert all(dt["breakdown"][part][k] > 0 for part in ("decode_step", "question_suffix")
+               for k in ("plain_ms", "probed_ms"))
     for path in ("detection", "plain_sdpa", "reference"):
         assert set(d["memory"][path]) == {"128", "256"}
         assert all(r["status"] == "ok" and r["seconds"] > 0 for r in d["memory"][path].values())

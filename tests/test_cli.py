@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.cli import _parse_overrides, main
@@ -31,8 +33,9 @@ def test_bad_shard_is_refused(tmp_path):
 
 def test_missing_prepared_data_says_what_to_run(capsys, tmp_path):
     cfg = tmp_path / "c.json"
-    cfg.write_text('{"name": "x", "results_dir": "%s", "models": [{"name": "smollm2-135m-instruct"}], '
-                   '"datasets": [{"label": "d", "csv": "%s", "text_column": "text", "prepared_dir": "%s"}]}'
-                   % (tmp_path / "r", tmp_path / "gt.csv", tmp_path / "p"))
+    cfg.write_text(json.dumps({
+        "name": "x", "results_dir": str(tmp_path / "r"), "models": [{"name": "smollm2-135m-instruct"}],
+        "datasets": [{"label": "d", "csv": str(tmp_path / "gt.csv"), "text_column": "text",
+                      "prepared_dir": str(tmp_path / "p")}]}))
     assert main(["detect", "--config", str(cfg)]) == 2
     assert "make prepare" in capsys.readouterr().err

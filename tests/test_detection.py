@@ -129,3 +129,28 @@ def test_upstream_flags_restore_upstream_rules():
     assert q_up is not None and q_up.shape == q_study.shape and not np.allclose(q_up, q_study)
     with pytest.raises(ValueError, match="evidence"):
         build_filing_prompts(tok, _record(), ["inc_state"], 100, True, evidence="sentence")
+
+
+def test_groups_give_every_question_a_window_with_its_evidence():
+    from adapters.prompts import build_filing_groups
+
+    tok = tiny_tokenizer()
+    filler = "Filler sentence about nothing in particular.\n" * 60
+    lines = TEXT.splitlines(keepends=True)
+    text = filler + "".join(lines[:3]) + filler + lines[3] + filler + lines[4] + filler
+    rec = _record()
+    rec["text"] = text
+    for q, s in (("inc_state", "Delaware"), ("inc_year", "1998"), ("employees", "12,500"), ("hq_state", "Texas")):
+        i = text.index(s)
+        rec["evidence_chars"][q] = [[i, i + len(s)]]
+    rec["usable"]["hq_state"] = False  # unusable: rides along in the first group
+    groups = build_filing_groups(tok, rec, ["inc_state", "inc_year", "employees", "hq_state"], 80, chat=False)
+    assert len(groups) == 2  # state+year share a window; employees needs its own
+    seen = [q for g in groups for q in g.prompts]
+    assert sorted(seen) == sorted(["inc_state", "inc_year", "employees", "hq_state"])
+    for g in groups:
+        for q, qp in g.prompts.items():
+            if q != "hq_state":
+                assert qp.evidence_spans, q
+            assert qp.ids[: len(g.prefix_ids)] == g.prefix_ids
+    assert set(groups[0].prompts) == {"inc_state", "inc_year", "hq_state"}
