@@ -547,8 +547,6 @@ class Bench:
     # -- meta
     def meta(self) -> None:
         cfg = self.cfg
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
         prov = provenance()
         dev_name = (torch.cuda.get_device_name(torch.device(cfg.device)) if cfg.device.startswith("cuda")
                     else prov["device"].get("cpu"))
@@ -818,6 +816,16 @@ class Bench:
         self.save()
 
     def run(self) -> dict[str, Any]:
+        """Every section in order (each failure recorded, the rest still run); torch's thread count restored."""
+        threads = torch.get_num_threads()
+        if self.cfg.threads:
+            torch.set_num_threads(self.cfg.threads)
+        try:
+            return self._run()
+        finally:
+            torch.set_num_threads(threads)
+
+    def _run(self) -> dict[str, Any]:
         t0 = time.perf_counter()
         steps = [("meta", self.meta), ("detection_throughput", self.detection_throughput), ("memory", self.memory),
                  ("ablation", self.ablation), ("projection", self.projection), ("targets", self.targets)]

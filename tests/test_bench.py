@@ -101,6 +101,7 @@ def test_cli_defaults_and_bad_grid():
     cfg = bench.build_config(["--quick"])
     assert (cfg.device, cfg.shape, cfg.dtype, cfg.contexts, cfg.throughput_context) == (
         "cpu", "tiny", "float32", [128, 256], 256)
+    assert cfg.threads == 1 and cfg.repeats == 2 and cfg.k_grid == [0, 1, 2]
     with pytest.raises(SystemExit):
         bench.build_config(["--quick", "--k-grid", "0,20"])  # 16 heads cannot give k = 20
     with pytest.raises(SystemExit):

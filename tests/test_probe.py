@@ -132,3 +132,26 @@ def test_consumers_reduce_rows():
     assert torch.all(s[..., 2] == 0)
     assert torch.equal(top.stack(), rows.argmax(-1))
     torch.testing.assert_close(rs.mean(), rows[..., :12].mean(3), atol=1e-6, rtol=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_cuda_rows_and_masks(dtype):
+    """On CUDA: probe rows equal eager maps; shared-prefix batched decoding equals per-row copies."""
+    from harness.ablation import decode_batch
+    from harness.detection import prefill
+
+    model = tiny_llama(attn="eager").to("cuda", dtype)
+    ids = _ids(300).cuda()
+    hm = probe.HeadMask.from_heads([["1-2"]], 4, 4, "uniform")
+    cap = probe.CaptureRows()
+    with torch.no_grad(), probe.masking(hm), probe.probing(list(range(280, 300)), [cap]):
+        out = model(ids, output_attentions=True)
+    ref = torch.stack([a[0] for a in out.attentions]).float()
+    tol = 1e-5 if dtype == torch.float32 else 2e-2
+    torch.testing.assert_close(cap.stack()[:, 0], ref[:, :, 280:].cpu(), atol=tol, rtol=0)
+    sdpa = tiny_llama(attn="sdpa").to("cuda", torch.float32)
+    cache = prefill(sdpa, ids[0, :-1].tolist())
+    sets = [[], ["1-1", "2-0"], ["3-3"]]
+    args = (sdpa, None, cache, ids[0, -1:].tolist(), sets, 4, 4, "uniform", 5, set(), "newline_eos")
+    assert decode_batch(*args, share_prefix=True) == decode_batch(*args, share_prefix=False)
