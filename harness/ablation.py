@@ -92,7 +92,8 @@ def decode_batch(
     p = cache_length(cache)
     shared = share_prefix and p > 0
     work = DynamicCache() if shared else expanded(cache, b)
-    prefix = [(layer.keys[:1], layer.values[:1]) for layer in cache.layers] if shared else None
+    # the shared prefix in float32 once per batch (the attention over it runs in float32 every step)
+    prefix = [(layer.keys[:1].float(), layer.values[:1].float()) for layer in cache.layers] if shared else None
     x = torch.tensor([list(first_ids)] * b, device=device)
     pos = p
     out_ids: list[list[int]] = [[] for _ in range(b)]

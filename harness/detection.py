@@ -128,25 +128,25 @@ def detect_question(
     """All three methods' scores for one question, on ``cache`` holding the shared prefix (cropped back after)."""
     n = len(qp.ids)
     ctx_end = qp.context_span[1]
-    last = [n - 1]
+    dev = model.device  # consumers keep results where they are computed; one copy to the host per question
     regions = [qp.context_span] + list(qp.evidence_spans)
-    sums = probe.RegionSums(regions)
+    sums = probe.RegionSums(regions, dev)
     top1_steps: list[torch.Tensor] = []
-    step0 = probe.Top1()
-    qr = probe.RowSum(ctx_end)
-    with probe.probing(last, [sums, step0]), probe.probing(range(qp.query_start, n), [qr]):
+    step0 = probe.Top1(dev)
+    qr = probe.RowSum(ctx_end, dev)
+    with probe.probing([n - 1], [sums, step0]), probe.probing(range(qp.query_start, n), [qr]):
         logits = _forward(model, qp.ids[prefix_len:], cache)
     top1_steps.append(step0.stack()[:, 0, :, 0])  # (L, H)
     generated = [int(torch.argmax(logits))]
     while len(generated) < settings.max_new_tokens and not is_stop(generated[-1], tokenizer, stops, settings.stop):
-        t1 = probe.Top1()
+        t1 = probe.Top1(dev)
         with probe.probing("last", [t1]):
             logits = _forward(model, [generated[-1]], cache)
         top1_steps.append(t1.stack()[:, 0, :, 0])
         generated.append(int(torch.argmax(logits)))
     crop_to(cache, prefix_len)
 
-    nul = probe.RowSum(ctx_end)
+    nul = probe.RowSum(ctx_end, dev)
     with probe.probing(range(qp.null_query_start, len(qp.null_ids)), [nul]):
         _forward(model, qp.null_ids[prefix_len:], cache)
     crop_to(cache, prefix_len)
@@ -155,7 +155,7 @@ def detect_question(
     correct = bool(qp.answer is not None and answer_matches(qp.kind, answer_text, qp.answer,
                                                            settings.count_tolerance))
     res = QuestionScores(qp.question, answer_text, generated, correct)
-    region = sums.stack()[:, 0, :, 0, :].double().numpy()  # (L, H, regions)
+    region = sums.stack()[:, 0, :, 0, :].double().cpu().numpy()  # (L, H, regions)
     res.summed_context = region[..., 0]
     if not qp.usable:
         why = qp.reason or "no usable ground truth"
@@ -167,7 +167,7 @@ def detect_question(
         res.reasons["summed_evidence"] = qp.reason or "no evidence in the context window"
 
     if qp.wu24_spans:
-        top1 = torch.stack(top1_steps).numpy()  # (S, L, H)
+        top1 = torch.stack(top1_steps).cpu().numpy()  # (S, L, H)
         res.wu24 = retrieval_scores_from_top1(top1, generated, qp.ids, qp.wu24_spans)
         if settings.wu24_gate == "rouge":
             _, res.wu24_success = rouge_gate(qp.answer, answer_text)
@@ -181,8 +181,8 @@ def detect_question(
     if qp.gold_paragraphs and settings.qrhead_layout == "upstream":
         res.qrhead = qrhead_upstream_layout(model, tokenizer, qp)
     elif qp.gold_paragraphs:
-        pts = qr.mean()[:, 0]  # (L, H, ctx_end)
-        null = nul.mean()[:, 0]
+        pts = qr.mean()[:, 0].cpu()  # (L, H, ctx_end)
+        null = nul.mean()[:, 0].cpu()
         spans_incl = [(s, e - 1) for s, e in qp.paragraph_spans]
         per_doc = per_doc_scores(pts, null, spans_incl)
         res.qrhead = sum(per_doc[i].double().numpy() for i in qp.gold_paragraphs)

@@ -98,6 +98,7 @@ class _State:
     head_mask: HeadMask | None = None
     capture: Capture | None = None
     prefix: list[tuple[torch.Tensor, torch.Tensor]] | None = None  # shared (K, V) per layer, batch 1
+    plans: dict = field(default_factory=dict)  # row plans per call shape (see _plan)
     calls: int = 0  # attention calls that computed probe rows (for tests / accounting)
 
 
@@ -118,10 +119,12 @@ def probing(rows: Sequence[int] | str, consumers: Sequence[RowConsumer]) -> Iter
         raise ValueError(f"rows must be positions, 'last' or 'all'; got {rows!r}")
     group = (rows, list(consumers))
     _STATE.groups.append(group)
+    _STATE.plans.clear()
     try:
         yield
     finally:
         _STATE.groups.remove(group)
+        _STATE.plans.clear()
 
 
 @contextlib.contextmanager
@@ -181,6 +184,7 @@ def prefix_attention(
     g = h // h_kv
     qf = query.float().reshape(b, h_kv, g * q, d)
     sp = torch.matmul(qf, k_pre.float().transpose(-1, -2)) * scaling  # (B, H_kv, G*q, P), prefix broadcast
+    # (pass the prefix in float32 to avoid a per-step conversion: see harness.ablation.decode_batch)
     ss = torch.matmul(qf, key.float().transpose(-1, -2)) * scaling  # (B, H_kv, G*q, S)
     scores = torch.cat([sp, ss], dim=-1).view(b, h, q, p + s)
     if softcap:
@@ -200,69 +204,113 @@ def probe_calls() -> int:
     return _STATE.calls
 
 
-def _query_rows(rows: Sequence[int] | str, q_len: int, kv_len: int, device: torch.device) -> torch.Tensor:
-    """Relative indices (within this call) of the requested query rows."""
+def _query_rows(rows: Sequence[int] | str, q_len: int, kv_len: int) -> list[int]:
+    """Relative indices (within this call) of the requested query rows, as Python ints."""
     if rows == "last":
-        return torch.tensor([q_len - 1], device=device)
+        return [q_len - 1]
     if rows == "all":
-        return torch.arange(q_len, device=device)
+        return list(range(q_len))
     start = kv_len - q_len
-    rel = [p - start for p in rows if start <= p < kv_len]
-    return torch.tensor(rel, dtype=torch.long, device=device)
+    return [p - start for p in rows if start <= p < kv_len]
+
+
+def _visible(q_pos: Sequence[int], n: int, window: int | None, device: torch.device) -> torch.Tensor | None:
+    """(R, N) bool mask of the keys each row may see; None when every row sees every key (no kernel)."""
+    if min(q_pos) >= n - 1 and not (window and window < n):
+        return None
+    k_pos = torch.arange(n, device=device)
+    qp = torch.tensor(list(q_pos), device=device)
+    visible = k_pos[None, :] <= qp[:, None]
+    if window:
+        visible &= k_pos[None, :] > qp[:, None] - window
+    return visible
 
 
 def attention_rows(
     query: torch.Tensor,
     key: torch.Tensor,
-    q_pos: torch.Tensor,
+    q_pos: torch.Tensor | Sequence[int],
     scaling: float,
     sliding_window: int | None = None,
     softcap: float | None = None,
+    visible: torch.Tensor | None | str = "auto",
 ) -> torch.Tensor:
     """Softmax attention rows for selected queries, without building an N x N map.
 
     ``query``: (B, H, R, d) post-RoPE queries of the selected rows; ``key``: (B, H_kv, N, d) with key
     index == absolute position; ``q_pos``: (R,) absolute positions of the rows. Returns (B, H, R, N)
     float32 probabilities with the causal mask (and sliding window) applied; GQA: query head h uses KV
-    head h // (H / H_kv).
+    head h // (H / H_kv). ``visible`` may pass a precomputed mask (None: all keys visible).
     """
     b, h, r, d = query.shape
     h_kv, n = key.shape[1], key.shape[2]
     group = h // h_kv
-    q = query.float().reshape(b, h_kv, group * r, d)
-    scores = torch.matmul(q, key.float().transpose(-1, -2)) * scaling  # (B, H_kv, G*R, N)
-    scores = scores.view(b, h, r, n)
+    q = query.reshape(b, h_kv, group * r, d)
+    # scores in float32 (inputs in their own dtype: bf16 products accumulate in float32 on the GPU)
+    if q.dtype == torch.float32:
+        scores = torch.matmul(q, key.transpose(-1, -2))
+    else:
+        scores = torch.matmul(q.float(), key.float().transpose(-1, -2))
+    scores = scores.mul_(scaling).view(b, h, r, n)
     if softcap:
         scores = torch.tanh(scores / softcap) * softcap
-    k_pos = torch.arange(n, device=key.device)
-    visible = k_pos[None, :] <= q_pos[:, None]
-    if sliding_window:
-        visible &= k_pos[None, :] > q_pos[:, None] - sliding_window
-    scores = scores.masked_fill(~visible, float("-inf"))
+    if isinstance(visible, str):
+        pos = q_pos.tolist() if isinstance(q_pos, torch.Tensor) else list(q_pos)
+        visible = _visible(pos, n, sliding_window, key.device)
+    if visible is not None:
+        scores = scores.masked_fill(~visible, float("-inf"))
     return torch.softmax(scores, dim=-1)
+
+
+@dataclass
+class _Chunk:
+    sel: torch.Tensor  # relative query indices of the rows computed together
+    q_pos: list[int]  # their absolute positions
+    visible: dict[int | None, torch.Tensor | None]  # sliding window -> mask (filled lazily per window)
+    groups: list[tuple[list[RowConsumer], torch.Tensor | None, torch.Tensor]]  # consumers, rows idx, q_pos
+
+
+def _plan(q_len: int, kv_len: int, per_row: int, device: torch.device) -> list[_Chunk]:
+    """Which rows to compute and who gets which, once per call shape (cached: no per-layer host syncs)."""
+    key = (q_len, kv_len, per_row, str(device))  # the cache is cleared whenever the groups change
+    plan = _STATE.plans.get(key)
+    if plan is not None:
+        return plan
+    start = kv_len - q_len
+    wanted = [_query_rows(rows, q_len, kv_len) for rows, _ in _STATE.groups]
+    union = sorted(set().union(*wanted))
+    chunk = max(1, _ROW_CHUNK_ELEMENTS // max(1, per_row))
+    plan = []
+    for i in range(0, len(union), chunk):
+        part = union[i : i + chunk]
+        index = {r: j for j, r in enumerate(part)}
+        groups = []
+        for rel, (_, consumers) in zip(wanted, _STATE.groups, strict=True):
+            mine = [r for r in rel if r in index]
+            if not mine:
+                continue
+            idx = None if len(mine) == len(part) else torch.tensor([index[r] for r in mine], device=device)
+            groups.append((consumers, idx, torch.tensor([r + start for r in mine], device=device)))
+        plan.append(_Chunk(torch.tensor(part, device=device), [r + start for r in part], {}, groups))
+    _STATE.plans[key] = plan
+    return plan
 
 
 def _emit_rows(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor, scaling: float) -> None:
     q_len, kv_len = query.shape[2], key.shape[2]
-    wanted = [_query_rows(rows, q_len, kv_len, query.device) for rows, _ in _STATE.groups]
-    if all(w.numel() == 0 for w in wanted):
+    plan = _plan(q_len, kv_len, query.shape[0] * query.shape[1] * kv_len, query.device)
+    if not plan:
         return
     _STATE.calls += 1
-    union = torch.unique(torch.cat(wanted))  # sorted
     layer = int(module.layer_idx)
     window = getattr(module, "sliding_window", None)
     softcap = getattr(module, "attn_logit_softcapping", None)
-    per_row = max(1, query.shape[0] * query.shape[1] * kv_len)
-    chunk = max(1, _ROW_CHUNK_ELEMENTS // per_row)
-    for i in range(0, union.numel(), chunk):
-        sel = union[i : i + chunk]
-        probs = attention_rows(query[:, :, sel], key, sel + (kv_len - q_len), scaling, window, softcap)
-        for w, (_, consumers) in zip(wanted, _STATE.groups, strict=False):
-            keep = torch.isin(sel, w)
-            if not keep.any():
-                continue
-            part = probs if bool(keep.all()) else probs[:, :, keep]
-            q_pos = sel[keep] + (kv_len - q_len)
+    for ch in plan:
+        if window not in ch.visible:
+            ch.visible[window] = _visible(ch.q_pos, kv_len, window, key.device)
+        probs = attention_rows(query[:, :, ch.sel], key, ch.q_pos, scaling, window, softcap, ch.visible[window])
+        for consumers, idx, q_pos in ch.groups:
+            part = probs if idx is None else probs[:, :, idx]
             for consumer in consumers:
                 consumer(layer, part, q_pos)
 
