@@ -183,20 +183,22 @@ def prefix_attention(
     h_kv, p, s = k_pre.shape[1], k_pre.shape[2], key.shape[2]
     g = h // h_kv
     qf = query.float().reshape(b, h_kv, g * q, d)
-    sp = torch.matmul(qf, k_pre.float().transpose(-1, -2)) * scaling  # (B, H_kv, G*q, P), prefix broadcast
-    # (pass the prefix in float32 to avoid a per-step conversion: see harness.ablation.decode_batch)
-    ss = torch.matmul(qf, key.float().transpose(-1, -2)) * scaling  # (B, H_kv, G*q, S)
+    # prefix part: fold the batch into the rows so the prefix is read once, never broadcast-copied
+    q_rows = qf.transpose(0, 1).reshape(1, h_kv, b * g * q, d)
+    sp = torch.matmul(q_rows, k_pre.float().transpose(-1, -2)).mul_(scaling)  # (1, H_kv, B*G*q, P)
+    sp = sp.view(h_kv, b, g * q, p).transpose(0, 1)  # (B, H_kv, G*q, P)
+    ss = torch.matmul(qf, key.float().transpose(-1, -2)).mul_(scaling)  # (B, H_kv, G*q, S)
     scores = torch.cat([sp, ss], dim=-1).view(b, h, q, p + s)
     if softcap:
         scores = torch.tanh(scores / softcap) * softcap
-    q_pos = torch.arange(p + s - q, p + s, device=query.device)
-    k_pos = torch.arange(p + s, device=query.device)
-    visible = k_pos[None, :] <= q_pos[:, None]
-    if sliding_window:
-        visible &= k_pos[None, :] > q_pos[:, None] - sliding_window
-    probs = torch.softmax(scores.masked_fill(~visible, float("-inf")), dim=-1).view(b, h_kv, g * q, p + s)
-    out = torch.matmul(probs[..., :p], v_pre.float()) + torch.matmul(probs[..., p:], value.float())
-    return out.view(b, h, q, d).transpose(1, 2).to(query.dtype)
+    visible = _visible(list(range(p + s - q, p + s)), p + s, sliding_window, query.device)
+    if visible is not None:
+        scores = scores.masked_fill(~visible, float("-inf"))
+    probs = torch.softmax(scores, dim=-1).view(b, h_kv, g * q, p + s)
+    pp = probs[..., :p].transpose(0, 1).reshape(1, h_kv, b * g * q, p)
+    out_p = torch.matmul(pp, v_pre.float()).view(h_kv, b, g * q, d).transpose(0, 1)
+    out = out_p + torch.matmul(probs[..., p:], value.float())
+    return out.reshape(b, h, q, d).transpose(1, 2).to(query.dtype)
 
 
 def probe_calls() -> int:
