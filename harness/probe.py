@@ -228,6 +228,27 @@ def _visible(q_pos: Sequence[int], n: int, window: int | None, device: torch.dev
     return visible
 
 
+_BMM_OUT_DTYPE = True  # torch.bmm(..., out_dtype=float32) for half-precision inputs, where torch has it
+
+
+def _float_scores(q: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
+    """q @ key^T as float32 (B, H_kv, R, N). Half-precision inputs on CUDA are multiplied as they are with
+    float32 outputs (no float32 copy of the whole key cache per call) where torch supports it."""
+    global _BMM_OUT_DTYPE
+    if q.dtype == torch.float32 and key.dtype == torch.float32:
+        return torch.matmul(q, key.transpose(-1, -2))
+    if q.is_cuda and _BMM_OUT_DTYPE and q.dtype == key.dtype:
+        b, hk, r, d = q.shape
+        n = key.shape[2]
+        try:
+            out = torch.bmm(q.reshape(b * hk, r, d), key.reshape(b * hk, n, d).transpose(1, 2),
+                            out_dtype=torch.float32)
+            return out.view(b, hk, r, n)
+        except (TypeError, RuntimeError):
+            _BMM_OUT_DTYPE = False
+    return torch.matmul(q.float(), key.float().transpose(-1, -2))
+
+
 def attention_rows(
     query: torch.Tensor,
     key: torch.Tensor,
@@ -248,12 +269,7 @@ def attention_rows(
     h_kv, n = key.shape[1], key.shape[2]
     group = h // h_kv
     q = query.reshape(b, h_kv, group * r, d)
-    # scores in float32 (inputs in their own dtype: bf16 products accumulate in float32 on the GPU)
-    if q.dtype == torch.float32:
-        scores = torch.matmul(q, key.transpose(-1, -2))
-    else:
-        scores = torch.matmul(q.float(), key.float().transpose(-1, -2))
-    scores = scores.mul_(scaling).view(b, h, r, n)
+    scores = _float_scores(q, key).mul_(scaling).view(b, h, r, n)
     if softcap:
         scores = torch.tanh(scores / softcap) * softcap
     if isinstance(visible, str):
