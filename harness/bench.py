@@ -29,12 +29,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import importlib.util
 import statistics
 import sys
 import time
 import traceback
-import types
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -45,42 +43,16 @@ import numpy as np
 import torch
 from transformers import DynamicCache
 
-
-def _allow_missing_rouge() -> None:
-    """Let ``harness.detection`` import where rouge-score is not installed (the GPU image has none).
-
-    The bench never uses the ROUGE gate (it runs the default ``match`` gate); any use of the placeholder
-    raises ImportError, so nothing can silently run without it.
-    """
-    if "rouge_score" in sys.modules or importlib.util.find_spec("rouge_score") is not None:
-        return
-    scorer = types.ModuleType("rouge_score.rouge_scorer")
-
-    def _missing(name: str):
-        if name.startswith("__"):  # module introspection (inspect, hasattr) expects AttributeError
-            raise AttributeError(name)
-        raise ImportError(f"rouge-score is not installed: rouge_score.rouge_scorer.{name} is unavailable "
-                          f"(harness.bench does not use the ROUGE gate)")
-
-    scorer.__getattr__ = _missing  # PEP 562 module __getattr__
-    pkg = types.ModuleType("rouge_score")
-    pkg.rouge_scorer = scorer
-    sys.modules["rouge_score"] = pkg
-    sys.modules["rouge_score.rouge_scorer"] = scorer
-
-
-_allow_missing_rouge()
-
-from adapters.prompts import FilingPrompts, QuestionPrompt  # noqa: E402
-from harness import ablation as abl  # noqa: E402
-from harness import detection as det  # noqa: E402
-from harness import probe  # noqa: E402
-from harness.kvcache import crop_to  # noqa: E402
-from harness.models import RANDOM_SHAPES, LoadedModel, random_llama  # noqa: E402
-from harness.questions import QUESTION_KEYS, get_question  # noqa: E402
-from harness.runstore import atomic_write_json, provenance  # noqa: E402
-from third_party.qrhead import per_doc_scores  # noqa: E402
-from third_party.wu24 import retrieval_scores_from_top1  # noqa: E402
+from adapters.prompts import FilingPrompts, QuestionPrompt
+from harness import ablation as abl
+from harness import detection as det
+from harness import probe
+from harness.kvcache import crop_to
+from harness.models import RANDOM_SHAPES, LoadedModel, random_llama
+from harness.questions import QUESTION_KEYS, get_question
+from harness.runstore import atomic_write_json, provenance
+from third_party.qrhead import per_doc_scores
+from third_party.wu24 import retrieval_scores_from_top1
 
 SHAPES = ("llama3-8b", "tiny", "smollm2")
 # SmolLM2-135M's shape (30 layers x 9 heads, 3 KV heads), built on the tiny entry with these overrides.
