@@ -180,15 +180,10 @@ def build_filing_prompts(
     text: str = record["text"]
     evidence_chars = {q: [tuple(s) for s in record.get("evidence_chars", {}).get(q, [])] for q in questions}
     text_ids, text_offsets = _encode(tokenizer, text, False)
-    if window is None:
-        t0, t1, covered = choose_window(text_offsets, evidence_chars, context_tokens)
-    else:
-        t0, t1 = window
-        c_lo = text_offsets[t0][0] if t0 < len(text_offsets) else len(text)
-        c_hi = text_offsets[t1 - 1][1] if t1 > 0 else 0
-        covered = [q for q, spans in evidence_chars.items() if any(c_lo <= a and b <= c_hi for a, b in spans)]
+    t0, t1 = window or choose_window(text_offsets, evidence_chars, context_tokens)[:2]
     c0 = text_offsets[t0][0] if t0 < len(text_offsets) else len(text)
     c1 = text_offsets[t1 - 1][1] if t1 > 0 else 0
+    covered = [q for q, spans in evidence_chars.items() if any(c0 <= a and b <= c1 for a, b in spans)]
     context = text[c0:c1]
     cut = {"char_start": c0, "char_end": c1, "text_tokens": len(text_ids), "window_tokens": t1 - t0,
            "truncated": t1 - t0 < len(text_ids), "questions_with_evidence_in_window": covered}

@@ -80,9 +80,11 @@ def _available(d) -> bool:
     return True
 
 
-def step_detect(cfg: ExperimentConfig, args) -> None:
-    from harness.study import StudyContext, run_detection
+def _run_study_step(cfg: ExperimentConfig, args, step: str) -> None:
+    """Detection or ablation for every (data set, model) of the run; the merging process writes the manifest."""
+    from harness.study import StudyContext, run_ablation, run_detection
 
+    runner = {"detect": run_detection, "ablate": run_ablation}[step]
     for d in _datasets(cfg, args.dataset):
         if not _available(d):
             continue
@@ -90,28 +92,19 @@ def step_detect(cfg: ExperimentConfig, args) -> None:
         for m in _models(cfg, args.model):
             t = time.time()
             ctx = StudyContext(cfg, d, m, rd, _shard(args))
-            run_detection(ctx)
+            runner(ctx)
             if not ctx.shard.merges:
                 continue
             _write_manifest(cfg, d, rd, ctx)
-            print(f"[detect] {d.label} {m.name}: {time.time() - t:.1f} s")
+            print(f"[{step}] {d.label} {m.name}: {time.time() - t:.1f} s")
+
+
+def step_detect(cfg: ExperimentConfig, args) -> None:
+    _run_study_step(cfg, args, "detect")
 
 
 def step_ablate(cfg: ExperimentConfig, args) -> None:
-    from harness.study import StudyContext, run_ablation
-
-    for d in _datasets(cfg, args.dataset):
-        if not _available(d):
-            continue
-        rd = run_dir_for(cfg, d)
-        for m in _models(cfg, args.model):
-            t = time.time()
-            ctx = StudyContext(cfg, d, m, rd, _shard(args))
-            run_ablation(ctx)
-            if not ctx.shard.merges:
-                continue
-            _write_manifest(cfg, d, rd, ctx)
-            print(f"[ablate] {d.label} {m.name}: {time.time() - t:.1f} s")
+    _run_study_step(cfg, args, "ablate")
 
 
 def _shard(args):

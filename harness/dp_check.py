@@ -35,21 +35,23 @@ def _build_model(folder: Path) -> None:
     tok.save_pretrained(folder)
 
 
-def _strip(obj):
+def strip_provenance(obj):
+    """Result content without what legitimately differs between runs (provenance: time, host)."""
     if isinstance(obj, dict):
-        return {k: _strip(v) for k, v in obj.items() if k != "provenance"}
+        return {k: strip_provenance(v) for k, v in obj.items() if k != "provenance"}
     if isinstance(obj, list):
-        return [_strip(v) for v in obj]
+        return [strip_provenance(v) for v in obj]
     return obj
 
 
-def _units(run: Path) -> dict[str, object]:
+def unit_files(run: Path) -> dict[str, object]:
+    """Every detection/ablation result file of a run folder, provenance stripped, by relative path."""
     out: dict[str, object] = {}
     for p in sorted(run.rglob("*")):
         rel = p.relative_to(run).as_posix()
         if not rel.startswith(("detection/", "ablation/")) or not p.is_file():
             continue
-        out[rel] = _strip(json.loads(p.read_text())) if p.suffix == ".json" else p.read_text()
+        out[rel] = strip_provenance(json.loads(p.read_text())) if p.suffix == ".json" else p.read_text()
     return out
 
 
@@ -88,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                                                     f"--nproc-per-node={args.gpus}", "-m", "harness"])):
         over = ["--set", f"results_dir={work / label}"]
         times[label] = sum(run(launcher + [step, "--config", str(cfg_path)] + over) for step in ("detect", "ablate"))
-    one, multi = _units(work / "one" / "synth"), _units(work / "multi" / "synth")
+    one, multi = unit_files(work / "one" / "synth"), unit_files(work / "multi" / "synth")
     same = one == multi and len(one) > 0
     diff = sorted(k for k in set(one) | set(multi) if one.get(k) != multi.get(k))
     report = {"gpus": args.gpus, "unit_files": len(one), "equal": same, "differing": diff,

@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
+from harness.runstore import file_sha256
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 STAMP_NAME = "sec_heads_stamp.json"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
@@ -199,15 +201,6 @@ def alias_dir(spec: AliasSpec) -> Path:
 
 
 # ---------------------------------------------------------------------------------------- hashing, stamps
-
-
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _weight_files(folder: Path) -> list[Path]:

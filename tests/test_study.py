@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main as cli_main
+from harness.dp_check import unit_files
 from tests.tiny_lm import tiny_llama, tiny_tokenizer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,26 +45,6 @@ def _config(tmp: Path, model_dir: Path, results: str) -> Path:
     return path
 
 
-def _strip(obj):
-    """Result content without what legitimately differs between runs (provenance: time, host)."""
-    if isinstance(obj, dict):
-        return {k: _strip(v) for k, v in obj.items() if k != "provenance"}
-    if isinstance(obj, list):
-        return [_strip(v) for v in obj]
-    return obj
-
-
-def _units(run: Path) -> dict[str, object]:
-    out = {}
-    for p in sorted(run.rglob("*.json")):
-        rel = p.relative_to(run).as_posix()
-        if rel.startswith(("detection/", "ablation/")):
-            out[rel] = _strip(json.loads(p.read_text()))
-    for p in sorted(run.rglob("*.answers.csv")):
-        out[p.relative_to(run).as_posix()] = p.read_text()
-    return out
-
-
 @pytest.mark.slow
 def test_study_units_deterministic_and_resumable(tmp_path, tiny_model_dir, monkeypatch):
     cfg_a = _config(tmp_path, tiny_model_dir, "run_a")
@@ -72,7 +53,7 @@ def test_study_units_deterministic_and_resumable(tmp_path, tiny_model_dir, monke
     for step in ("prepare", "detect", "ablate"):
         assert cli_main([step, "--config", str(cfg_a)]) == 0
     run_a = tmp_path / "run_a" / "synth6"
-    units = _units(run_a)
+    units = unit_files(run_a)
     n_units = 3 * 4
     assert len([k for k in units if k.startswith("detection/")]) == n_units
     assert len([k for k in units if k.startswith("ablation/") and k.endswith(".json")]) == n_units
@@ -84,7 +65,7 @@ def test_study_units_deterministic_and_resumable(tmp_path, tiny_model_dir, monke
     log_before = (run_a / "run_log.jsonl").read_text()
     assert cli_main(["detect", "--config", str(cfg_a)]) == 0
     assert "skipped" in (run_a / "run_log.jsonl").read_text()[len(log_before):]
-    assert _units(run_a) == units
+    assert unit_files(run_a) == units
 
     # same configuration, fresh results folder, killed mid-way then resumed: identical results
     cfg_b = _config(tmp_path, tiny_model_dir, "run_b")
@@ -106,7 +87,7 @@ def test_study_units_deterministic_and_resumable(tmp_path, tiny_model_dir, monke
         json.loads(p.read_text())  # every file under a final name is complete
     for step in ("detect", "ablate"):
         assert cli_main([step, "--config", str(cfg_b)]) == 0
-    assert _units(run_b) == units
+    assert unit_files(run_b) == units
     shutil.rmtree(tmp_path / "run_b")
 
 
@@ -127,4 +108,4 @@ def test_shards_partition_the_samples_and_merge(tmp_path, tiny_model_dir, monkey
     run_two = tmp_path / "two" / "synth6"
     assert not (run_two / "detection").exists()  # shards only write checkpoints
     assert cli_main(["detect", "--config", str(two), "--set", "methods=[\"qrhead\"]"]) == 0
-    assert _units(run_two) == _units(tmp_path / "one" / "synth6")
+    assert unit_files(run_two) == unit_files(tmp_path / "one" / "synth6")
