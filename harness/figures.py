@@ -396,6 +396,11 @@ def sensitivity_curves(an: Analysis, model: str, path: Path, written: list[Path]
     _save(fig, path, False, written)
 
 
+def _yerr(center: float, low: float, high: float) -> list[list[float]]:
+    """Error-bar lengths below and above ``center`` (never negative: rounding can put a mean past its min)."""
+    return [[max(0.0, center - low)], [max(0.0, high - center)]]
+
+
 def sensitivity_bars(an: Analysis, model: str, path: Path, written: list[Path]) -> None:
     """Drop at the largest k per question: top-k bar with its interval, random-k mean and min-max."""
     sens = an.sensitivity[an.sensitivity["model"] == model]
@@ -413,13 +418,12 @@ def sensitivity_bars(an: Analysis, model: str, path: Path, written: list[Path]) 
                 continue
             r = sub.loc[q]
             ax.bar(xi - 0.18, r["top_drop_pp"], width=0.36, color=QTYPE_COLORS[QUESTIONS[q].qtype], alpha=0.85)
-            ax.errorbar(xi - 0.18, r["top_drop_pp"], yerr=[[r["top_drop_pp"] - r["top_drop_ci_low_pp"]],
-                                                           [r["top_drop_ci_high_pp"] - r["top_drop_pp"]]],
+            ax.errorbar(xi - 0.18, r["top_drop_pp"],
+                        yerr=_yerr(r["top_drop_pp"], r["top_drop_ci_low_pp"], r["top_drop_ci_high_pp"]),
                         color="black", capsize=3, lw=1)
             if np.isfinite(r["random_drop_mean_pp"]):
                 ax.errorbar(xi + 0.18, r["random_drop_mean_pp"],
-                            yerr=[[r["random_drop_mean_pp"] - r["random_drop_min_pp"]],
-                                  [r["random_drop_max_pp"] - r["random_drop_mean_pp"]]],
+                            yerr=_yerr(r["random_drop_mean_pp"], r["random_drop_min_pp"], r["random_drop_max_pp"]),
                             fmt="s", color=RANDOM_COLOR, capsize=3, ms=4, lw=1)
         ax.axhline(0, color="#888888", lw=0.8)
         ax.set_xticks(x, [QUESTIONS[q].short.replace(" ", "\n", 1) for q in qs])

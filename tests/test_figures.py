@@ -147,3 +147,11 @@ def test_full_fake_run_with_pdfs(tmp_path: Path) -> None:
     pdfs = [p for p in written if p.suffix == ".pdf"]
     assert len(pdfs) == 2 * (3 * 4 + 1)  # Figure-8 singles and grids
     assert F.main(["--run", str(run), "--no-pdf"]) == 0
+
+
+def test_error_bars_never_negative():
+    """A mean a rounding error past its min/max (identical seeds) must not crash matplotlib."""
+    from harness.figures import _yerr
+
+    assert _yerr(33.333333333333336, 33.33333333333334, 33.33333333333334) == [[0.0], [0.0]]
+    assert _yerr(10.0, 4.0, 12.5) == [[6.0], [2.5]]
