@@ -54,18 +54,18 @@ def test_demo_preset():
     gemma = cfg.model("gemma3-270m")
     assert (gemma.top_n, gemma.k_grid) == (20, [0, 4, 8, 12, 16, 20])
     synthetic, edgar = cfg.datasets
-    assert synthetic.synthetic and synthetic.generate == {"n_filings": 60, "seed": 0}
+    assert synthetic.synthetic and synthetic.generate == {"n_filings": 30, "seed": 0}
     assert synthetic.generated_dir == REPO_ROOT / "data" / "generated" / "synthetic"
     assert edgar.optional and not edgar.synthetic
     assert edgar.csv == str((REPO_ROOT / "../shared/edgar_sample/edgar_gt.csv").resolve())
-    assert (cfg.context_tokens, cfg.max_new_tokens) == (1024, 12)
+    assert (cfg.context_tokens, cfg.max_new_tokens) == (512, 12) and cfg.seeds == [0, 1, 2]
     assert cfg.methods == ["summed_attention", "wu24", "qrhead"] and cfg.questions == list(QUESTION_KEYS)
     assert cfg.results_dir == str(REPO_ROOT / "results" / "demo")
 
 
 def test_quick_preset_is_small():
     cfg = load_config("quick")
-    assert len(cfg.datasets) == 1 and cfg.datasets[0].generate["n_filings"] == 20
+    assert len(cfg.datasets) == 1 and cfg.datasets[0].generate["n_filings"] == 16
     assert cfg.seeds == [0, 1] and cfg.context_tokens == 512
     # its generated data must not overwrite the demo's
     assert cfg.datasets[0].label not in {d.label for d in load_config("demo").datasets}
