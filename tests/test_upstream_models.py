@@ -6,18 +6,11 @@ import pytest
 
 from harness.upstream_models import CHECKS
 
-
-@pytest.mark.parametrize("name", [n for n in CHECKS if n.endswith("_tiny")])
-def test_golden_tiny(name, shared_dir):
-    rows = CHECKS[name]()
-    assert rows
-    failed = [r for r in rows if not r[4]]
-    assert not failed, failed
+CASES = [pytest.param(n, marks=pytest.mark.integration) if n.endswith("_smol") else n for n in CHECKS]
 
 
-@pytest.mark.integration
-@pytest.mark.parametrize("name", [n for n in CHECKS if n.endswith("_smol")])
-def test_golden_smollm2(name, shared_dir):
+@pytest.mark.parametrize("name", CASES)
+def test_golden_case(name, shared_dir):
     rows = CHECKS[name]()
     assert rows
     failed = [r for r in rows if not r[4]]
