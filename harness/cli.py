@@ -141,14 +141,20 @@ def _write_manifest(cfg: ExperimentConfig, d, rd: Path, ctx) -> None:
     runstore.atomic_write_json(path, manifest)
 
 
+def _finished_runs(cfg: ExperimentConfig, args, step: str):
+    """(data set, run folder) of every data set that has results; the others are reported and skipped."""
+    for d in _datasets(cfg, args.dataset):
+        rd = run_dir_for(cfg, d)
+        if (rd / "run_manifest.json").exists():
+            yield d, rd
+        else:
+            print(f"[{step}] {d.label}: no results in {rd}, skipped")
+
+
 def step_figures(cfg: ExperimentConfig, args) -> None:
     from harness.figures import make_figures
 
-    for d in _datasets(cfg, args.dataset):
-        rd = run_dir_for(cfg, d)
-        if not (rd / "run_manifest.json").exists():
-            print(f"[figures] {d.label}: no results in {rd}, skipped")
-            continue
+    for d, rd in _finished_runs(cfg, args, "figures"):
         paths = make_figures(rd)
         print(f"[figures] {d.label}: {len(paths)} files in {rd / 'figures'}")
 
@@ -156,11 +162,7 @@ def step_figures(cfg: ExperimentConfig, args) -> None:
 def step_report(cfg: ExperimentConfig, args) -> None:
     from harness.report import write_findings
 
-    for d in _datasets(cfg, args.dataset):
-        rd = run_dir_for(cfg, d)
-        if not (rd / "run_manifest.json").exists():
-            print(f"[report] {d.label}: no results in {rd}, skipped")
-            continue
+    for d, rd in _finished_runs(cfg, args, "report"):
         print(f"[report] {d.label}: {write_findings(rd)}")
 
 

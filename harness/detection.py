@@ -85,10 +85,10 @@ def stop_ids(tokenizer) -> set[int]:
     for tok_id in (tokenizer.eos_token_id, getattr(tokenizer, "pad_token_id", None)):
         if isinstance(tok_id, int):
             ids.add(tok_id)
+    vocab = tokenizer.get_vocab()  # built once: a dict of the whole vocabulary
     for name in ("<|eot_id|>", "<|im_end|>", "<end_of_turn>", "<|end_of_text|>", "<eos>"):
-        tok_id = tokenizer.convert_tokens_to_ids(name) if name in tokenizer.get_vocab() else None
-        if isinstance(tok_id, int):
-            ids.add(tok_id)
+        if isinstance(vocab.get(name), int):
+            ids.add(vocab[name])
     return ids
 
 

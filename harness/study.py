@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from adapters.prompts import build_filing_groups
 from harness import ablation as abl
 from harness import detection as det
-from harness import runstore
+from harness import probe, runstore
 from harness.config import ExperimentConfig, config_key, effective_grid
 from harness.metrics import bootstrap_ci, rouge1_recall
 from harness.normalize import answer_matches, parse_answer
@@ -73,11 +73,6 @@ class Shard:
         dist.barrier()
 
 
-def model_slug(name: str) -> str:
-    """File-name form of a model alias or hub id."""
-    return name.replace("/", "--")
-
-
 def load_split(prepared_dir: Path, split: str) -> list[dict[str, Any]]:
     """Records of ``train`` or ``test`` from a prepared data folder."""
     path = Path(prepared_dir) / f"{split}_samples.json"
@@ -100,7 +95,7 @@ class StudyContext:
         self.shard = shard or Shard()
         self.run_dir = Path(run_dir)
         self.store = runstore.UnitStore(self.run_dir)
-        self.slug = model_slug(model_cfg.name)
+        self.slug = runstore.model_slug(model_cfg.name)
         self._loaded = None
 
     @property
@@ -125,11 +120,6 @@ class StudyContext:
         return {"name": self.model_cfg.name, "id": info.id, "revision_or_hash": info.revision_or_hash,
                 "n_layers": info.n_layers, "n_heads": info.n_heads, "dtype": info.dtype,
                 "attn": info.attn_implementation}
-
-    def common_settings(self) -> dict[str, Any]:
-        return {"context_tokens": self.cfg.context_tokens, "max_new_tokens": self.cfg.max_new_tokens,
-                "stop": self.cfg.stop, "wu24_gate": self.cfg.wu24_gate, "dtype": self.model_cfg.dtype,
-                "chat": None}
 
 
 # ------------------------------------------------------------------------------------------- detection
@@ -217,8 +207,9 @@ def _detection_payload(ctx: StudyContext, info, method: str, q: str, per_sample:
         other = "evidence" if ctx.cfg.summed_variant == "context" else "context"
         extra["variant"] = ctx.cfg.summed_variant
         if other == "evidence" and evid:
-            extra["scores_evidence"] = det.scores_dict(det.aggregate(evid))
-            extra["top_heads_evidence"] = det.rank_heads(det.aggregate(evid), top_n)
+            evidence_scores = det.aggregate(evid)
+            extra["scores_evidence"] = det.scores_dict(evidence_scores)
+            extra["top_heads_evidence"] = det.rank_heads(evidence_scores, top_n)
     if method == "wu24":
         extra["n_success"] = len(used)
         extra["gate"] = ctx.cfg.wu24_gate
@@ -294,7 +285,8 @@ def run_ablation(ctx: StudyContext) -> list[Path]:
 
 
 def _head_key(heads: Sequence[str]) -> str:
-    return ",".join(sorted(heads, key=lambda h: tuple(int(x) for x in h.split("-"))))
+    """Canonical text key of a head set (layer-major order), as the answers of a checkpoint are keyed."""
+    return ",".join(sorted(heads, key=probe.parse_head))
 
 
 def _ablation_checkpoint(ctx: StudyContext, rec: dict[str, Any], questions: Sequence[str],

@@ -15,6 +15,7 @@ import pytest
 
 from harness.cli import main as cli_main
 from harness.dp_check import unit_files
+from harness.runstore import model_slug
 from tests.tiny_lm import tiny_llama, tiny_tokenizer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,7 +58,7 @@ def test_study_units_deterministic_and_resumable(tmp_path, tiny_model_dir, monke
     n_units = 3 * 4
     assert len([k for k in units if k.startswith("detection/")]) == n_units
     assert len([k for k in units if k.startswith("ablation/") and k.endswith(".json")]) == n_units
-    abl = units["ablation/qrhead/" + tiny_model_dir.as_posix().replace("/", "--") + "__inc_year.json"]
+    abl = units["ablation/qrhead/" + model_slug(str(tiny_model_dir)) + "__inc_year.json"]
     assert [p["k"] for p in abl["top"]] == [0, 2, 4] and len(abl["random"]) == 2 * 2
     assert abl["mask_mode"] == "uniform" and abl["mask_scope"] == "decode"
 
