@@ -18,6 +18,9 @@ from harness.config import ExperimentConfig, load_config
 
 log = logging.getLogger("harness")
 STEPS = ("prepare", "detect", "ablate", "figures", "report", "demo", "diff-upstream", "bench")
+# The study steps each command runs (what harness.preflight checks the packages of, before any work).
+STEPS_RUN: dict[str, tuple[str, ...]] = {s: (s,) for s in ("prepare", "detect", "ablate", "figures", "report")}
+STEPS_RUN["demo"] = ("prepare", "detect", "ablate", "figures", "report")
 
 
 def _parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -202,12 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         return bench_main(rest)
     from harness.config import ConfigError
     from harness.models import ModelLoadError
+    from harness.preflight import MissingPackageError, check_packages
     from harness.prepare import DataError
 
     try:
         cfg = load_config(args.config, _parse_overrides(args.set))
+        check_packages(cfg, STEPS_RUN[args.step])
         _run_step(args, cfg)
-    except (ConfigError, ModelLoadError, DataError, FileNotFoundError) as e:
+    except (ConfigError, ModelLoadError, DataError, FileNotFoundError, MissingPackageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

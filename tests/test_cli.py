@@ -39,3 +39,34 @@ def test_missing_prepared_data_says_what_to_run(capsys, tmp_path):
                       "prepared_dir": str(tmp_path / "p")}]}))
     assert main(["detect", "--config", str(cfg)]) == 2
     assert "make prepare" in capsys.readouterr().err
+
+
+def test_a_missing_package_stops_the_run_before_any_work(capsys, monkeypatch, tmp_path):
+    import importlib.util
+
+    import harness.cli as cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a, **k: None if name in ("rouge_score", "nltk") else real(name, *a, **k))
+    ran = []
+    monkeypatch.setattr(cli, "_run_step", lambda args, cfg: ran.append(args.step))
+    assert main(["demo", "--config", "quick"]) == 2
+    err = capsys.readouterr().err
+    assert "rouge-score (import rouge_score)" in err and "pip install rouge-score==0.1.2" in err
+    assert "nltk" in err and "nothing was run" in err
+    assert ran == []
+    assert main(["prepare", "--config", "quick"]) == 0  # prepare alone needs neither
+    assert ran == ["prepare"]
+
+
+def test_config_specific_needs():
+    from harness.config import load_config
+    from harness.preflight import config_needs
+
+    cfg = load_config("paper")
+    names = {n.package for n in config_needs(cfg, ["prepare", "detect", "ablate"])}
+    assert {"datasets", "accelerate"} <= names
+    assert "datasets" not in {n.package for n in config_needs(cfg, ["detect"])}
+    flash = load_config("quick", {"models.*.attn": "flash_attention_2", "wu24_gate": "rouge"})
+    assert {"flash-attn", "rouge-score"} <= {n.package for n in config_needs(flash, ["detect"])}

@@ -70,9 +70,9 @@ def test_register_and_table():
         with pytest.raises(ValueError, match="already registered"):
             ud.register("test_fake_check", lambda golden: [])
         rows = ud.run_checks(["test_fake_check"])
-        assert rows == [ud.Row("fake/case", "values", 0.5, "abs 0.1", False)]
+        assert rows == [ud.Row("fake/case", "values", 0.5, "abs 0.1", False, "", 5.0)]
         table = ud.format_table(rows)
-        assert "fake/case" in table and "FAIL" in table and "1 failed" in table
+        assert "fake/case" in table and "FAIL" in table and "1 failed" in table and "margin" in table
         assert "test_fake_check" in ud.registered()
     finally:
         ud._REGISTRY.pop("test_fake_check")
@@ -103,3 +103,56 @@ def test_exact_row_and_ranking_rows():
     assert [r.passed for r in strict] == [True, False]
     wrong = [("c", 0.1), ("a", 0.5), ("b", 0.4999999)]
     assert not all(r.passed for r in ud.ranking_rows("c", wrong, want, atol=1e-5, order_gap=1e-5))
+
+
+def test_margins():
+    row = ud.close_row("c", "q", [1.0, 2.0], [1.0, 2.03], atol=0.1)
+    assert row.passed and row.margin == pytest.approx(0.3)
+    rel = ud.close_row("c", "q", [100.01], [100.0], atol=0.0, rtol=1e-3)
+    assert rel.passed and rel.margin == pytest.approx(0.1)
+    assert ud.exact_row("c", "q", [1], [1]).margin == 0 and math.isinf(ud.exact_row("c", "q", [1], [2]).margin)
+    assert ud.abs_row("c", "q", 2e-5, 1e-5).margin == pytest.approx(2.0) and not ud.abs_row("c", "q", 2e-5, 1e-5).passed
+    rows = [ud.abs_row("a", "q", 1e-6, 1e-5), ud.abs_row("b", "q", 9e-6, 1e-5), ud.abs_row("c", "q", 5e-6, 1e-5)]
+    assert [r.case for r in ud.tightest(rows, 2)] == ["b", "c"]
+    assert "closest to their tolerance" in ud.format_table(rows)
+
+
+def _readme_tolerances(shared_dir: Path) -> dict[str, str]:
+    """Section 6 of the golden README: quantity -> tolerance cell, as written there."""
+    text = (shared_dir / "golden" / "README.md").read_text()
+    section = text.split("## 6.")[1].split("\n## ")[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[1] not in ("tolerance", "---"):
+            rows[cells[0]] = cells[1]
+    return rows
+
+
+def test_tolerances_are_the_golden_readme_verbatim(shared_dir):
+    rows = _readme_tolerances(shared_dir)
+
+    def cell(prefix: str) -> str:
+        hits = [v for k, v in rows.items() if k.startswith(prefix)]
+        assert len(hits) == 1, (prefix, list(rows))
+        return hits[0]
+
+    t = ud.TOLERANCES
+
+    def g(x: float) -> str:  # as the README writes them: 1e-7, 2e-4
+        return f"{x:.0e}".replace("e-0", "e-")
+
+    assert cell("Wu24 `retrieval_score`").startswith(f"exact (abs {g(t['exact_float'])})")
+    assert cell("QRHead crafted `A1`") == f"abs {g(t['qrhead_A1_per_doc'])} / {g(t['qrhead_A1b_A1c_score_docs'])}"
+    assert cell("tiny attention rows") == f"abs {g(t['tiny_attention'])}"
+    assert cell("tiny logits") == f"abs {g(t['tiny_logits'])}"
+    assert cell("SmolLM2 attention values") == f"abs {g(t['smol_attention'])}"
+    assert cell("SmolLM2 logits").startswith(f"abs {g(t['smol_logits'])}")
+    c = cell("C `step0_head_out`")
+    assert c.startswith(f"abs {g(t['C_head_out_tiny'])} tiny, {g(t['C_head_out_smol'])} SmolLM2")
+    assert c.endswith(f"blocked head == mean V to {g(t['C_blocked_equals_mean_v'])}")
+    assert cell("QRHead `per_token_scores`") == (f"abs {g(t['qrhead_per_token_smol'])} "
+                                                 f"(tiny {g(t['qrhead_per_token_tiny'])})")
+    assert cell("QRHead per-doc").startswith(f"abs {g(t['qrhead_per_doc_abs'])} + rel {g(t['qrhead_per_doc_rel'])}")
+    assert f"abs {g(t['qrhead_per_doc_fragile_abs'])}" in cell("QRHead per-doc")
+    assert cell("QRHead `ranking`").startswith(f"each head's QRScore abs {g(t['qrhead_ranking'])}")
