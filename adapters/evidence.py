@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from harness.normalize import canonical_state, state_surface_forms
+from adapters.answers import canonical_state, state_surface_forms
 
 _KINDS = ("state", "year", "count")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from adapters.evidence import char_spans_to_token_spans
 from adapters.paragraphs import gold_paragraphs, split_paragraphs
-from harness.questions import NULL_QUERY, get_question
+from adapters.questions import NULL_QUERY, get_question
 
 Span = tuple[int, int]
 

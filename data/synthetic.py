@@ -20,12 +20,11 @@ kept: every ground-truth value occurs in a sentence that states it, and nowhere 
 check, stricter than ``adapters.evidence.find_evidence_chars``); a filing that fails is drawn again.
 
 Same ``(n_filings, seed)`` -> byte-identical files.
-CLI: ``python -m data.synthetic --out DIR --n 60 --seed S``.
+CLI: ``python -m harness synthetic --out DIR --n 60 --seed S``.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -34,14 +33,13 @@ import os
 import random
 import re
 import statistics
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.normalize import STATE_CODES
-from harness.questions import QUESTION_KEYS, QUESTIONS
+from adapters.answers import STATE_CODES
+from adapters.questions import QUESTION_KEYS, QUESTIONS
 
 GENERATOR_VERSION = "1.0.0"
 DEFAULT_SEED = 20251127
@@ -2042,7 +2040,7 @@ def _readme(filings: Sequence[SyntheticFiling], seed: int, settings: dict[str, o
         f"- generator: `data/synthetic.py` version {GENERATOR_VERSION}",
         f"- seed: {seed}",
         f"- filings: {n}; settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()),
-        f"- regenerate: `python -m data.synthetic --out <dir> --n {n} --seed {seed}` (byte-identical output)",
+        f"- regenerate: `python -m harness synthetic --out <dir> --n {n} --seed {seed}` (byte-identical output)",
         "",
         "## Files",
         "",
@@ -2137,34 +2135,3 @@ def generate_corpus(
         n_stated={k: sum(f.truth[k] is not None for f in filings) for k in QUESTION_KEYS},
         n_chars=(chars[0], int(statistics.median(chars)), chars[-1]), filings=tuple(filings),
     )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: ``python -m data.synthetic --out DIR --n 60 --seed S``."""
-    p = argparse.ArgumentParser(prog="python -m data.synthetic", description=(
-        "Write a SYNTHETIC corpus of SEC-style 10-K Item 1 texts (fictional companies) with its ground "
-        "truth."))
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    p.add_argument("--n", type=int, default=DEFAULT_N_FILINGS, help="number of filings (default %(default)s)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default %(default)s)")
-    p.add_argument("--min-tokens", type=int, default=1000,
-                   help="shortest filing, ~4 chars/token (default %(default)s)")
-    p.add_argument("--max-tokens", type=int, default=20000, help="longest filing (default %(default)s)")
-    p.add_argument("--absent-rate", type=float, default=0.12,
-                   help="share of filings with one fact absent / not derivable (default %(default)s)")
-    args = p.parse_args(argv)
-    try:
-        res = generate_corpus(args.out, args.n, args.seed, min_tokens=args.min_tokens,
-                              max_tokens=args.max_tokens,
-                              absent_rate=args.absent_rate)
-    except ValueError as exc:
-        p.error(str(exc))
-    stated = ", ".join(f"{k} {v}" for k, v in res.n_stated.items())
-    print(f"wrote {res.n_filings} SYNTHETIC filings (seed {res.seed}) to {res.out_dir}: "
-          f"{res.corpus_path.name}, {res.ground_truth_path.name}, {res.readme_path.name}; stated: {stated}; "
-          f"chars min/median/max {res.n_chars[0]:,}/{res.n_chars[1]:,}/{res.n_chars[2]:,}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,10 @@
-"""Command line: ``python -m harness <step> --config <preset or file>``; the Make targets call the same code.
+"""The command line, the only one: ``python -m harness <command> ...``; the Make targets call it.
 
-Steps: prepare, detect, ablate, figures, report, demo (all of them in order), diff-upstream, bench.
+Study steps (on a configuration: a preset name or a JSON/YAML file, ``--set key=value`` overrides):
+``prepare``, ``detect``, ``ablate``, ``figures``, ``report``, ``demo`` (all of them in order).
+Tools: ``diff-upstream`` (the ports against the upstream golden vectors), ``bench`` (speed and memory),
+``dp-check`` (data-parallel equality), ``models`` (aliases, conversion, model info), ``synthetic`` (write a
+synthetic corpus), ``compare-runs`` (are two runs' result files identical?). Each command's ``--help`` lists its options.
 """
 
 from __future__ import annotations
@@ -9,21 +13,26 @@ import argparse
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from harness import runstore
-from harness.config import ExperimentConfig, load_config
-
 log = logging.getLogger("harness")
-STEPS = ("prepare", "detect", "ablate", "figures", "report", "demo", "diff-upstream", "bench")
-# The study steps each command runs (what harness.preflight checks the packages of, before any work).
-STEPS_RUN: dict[str, tuple[str, ...]] = {s: (s,) for s in ("prepare", "detect", "ablate", "figures", "report")}
+
+STUDY_COMMANDS = {
+    "prepare": "validate the ground truth against the texts, count usable samples, split 80/20",
+    "detect": "head detection on the train split: every (model, method, question)",
+    "ablate": "Figure-8 ablation on the test split: top-k against random-k heads",
+    "figures": "draw every figure and table of a run",
+    "report": "write FINDINGS.md of a run",
+    "demo": "every step in order",
+}
+# The study steps each command runs (harness.pipeline.preflight checks their packages before any work).
+STEPS_RUN: dict[str, tuple[str, ...]] = {s: (s,) for s in STUDY_COMMANDS if s != "demo"}
 STEPS_RUN["demo"] = ("prepare", "detect", "ablate", "figures", "report")
 
 
-def _parse_overrides(items: list[str]) -> dict[str, Any]:
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["k=v", ...]`` -> ``{k: v}``, each value parsed as JSON when it parses (``seeds=[0,1]``)."""
     out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
@@ -36,153 +45,8 @@ def _parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def run_dir_for(cfg: ExperimentConfig, dataset) -> Path:
-    """results/<run>/<dataset label>: one self-contained result tree per data set."""
-    return Path(cfg.results_dir) / dataset.label
-
-
-def _datasets(cfg: ExperimentConfig, only: str | None):
-    ds = [d for d in cfg.datasets if only is None or d.label == only]
-    if not ds:
-        raise SystemExit(f"no dataset labelled {only!r} in the config ({[d.label for d in cfg.datasets]})")
-    return ds
-
-
-def _models(cfg: ExperimentConfig, only: str | None):
-    ms = [m for m in cfg.models if only is None or m.name == only]
-    if not ms:
-        raise SystemExit(f"no model named {only!r} in the config ({[m.name for m in cfg.models]})")
-    return ms
-
-
-def step_prepare(cfg: ExperimentConfig, args) -> None:
-    """Generate the synthetic corpus where configured, then validate and split every data set."""
-    from harness.prepare import prepare
-
-    for d in _datasets(cfg, args.dataset):
-        csv_path, corpus = d.csv, d.corpus
-        if d.generate:
-            from data.synthetic import generate_corpus
-
-            gen_dir = d.generated_dir
-            g = generate_corpus(gen_dir, n_filings=d.generate["n_filings"], seed=d.generate["seed"])
-            csv_path, corpus = g.csv_path, g.corpus_path
-        if (csv_path is None or not Path(csv_path).exists()) and d.optional:
-            print(f"[prepare] {d.label}: {csv_path} not found, skipped (optional data set)")
-            continue
-        res = prepare(csv_path, d.prepared_dir, corpus=corpus, text_column=d.text_column,
-                      columns=d.columns or None, join=d.join)
-        print(f"[prepare] {d.label}: {res.summary_line() if hasattr(res, 'summary_line') else res}")
-
-
-def _available(d) -> bool:
-    ok = (Path(d.prepared_dir) / "train_samples.json").exists()
-    if not ok and d.optional:
-        print(f"[skip] {d.label}: not prepared (optional data set)")
-        return False
-    return True
-
-
-def _run_study_step(cfg: ExperimentConfig, args, step: str) -> None:
-    """Detection or ablation for every (data set, model) of the run; the merging process writes the manifest."""
-    from harness.study import StudyContext, run_ablation, run_detection
-
-    runner = {"detect": run_detection, "ablate": run_ablation}[step]
-    for d in _datasets(cfg, args.dataset):
-        if not _available(d):
-            continue
-        rd = run_dir_for(cfg, d)
-        for m in _models(cfg, args.model):
-            t = time.time()
-            ctx = StudyContext(cfg, d, m, rd, _shard(args))
-            runner(ctx)
-            if not ctx.shard.merges:
-                continue
-            _write_manifest(cfg, d, rd, ctx)
-            print(f"[{step}] {d.label} {m.name}: {time.time() - t:.1f} s")
-
-
-def step_detect(cfg: ExperimentConfig, args) -> None:
-    _run_study_step(cfg, args, "detect")
-
-
-def step_ablate(cfg: ExperimentConfig, args) -> None:
-    _run_study_step(cfg, args, "ablate")
-
-
-def _shard(args):
-    """The data-parallel shard: ``--shard RANK/WORLD``, else the launcher's environment (torchrun)."""
-    from harness.study import Shard
-
-    if getattr(args, "shard", None):
-        try:
-            rank, world = (int(x) for x in args.shard.split("/"))
-        except ValueError:
-            raise SystemExit(f"--shard expects RANK/WORLD, e.g. 0/2; got {args.shard!r}") from None
-        if not 0 <= rank < world:
-            raise SystemExit(f"--shard {args.shard}: rank must be in [0, {world})")
-        return Shard(rank, world, rank, synchronized=False)
-    return Shard.from_env()
-
-
-def _write_manifest(cfg: ExperimentConfig, d, rd: Path, ctx) -> None:
-    from dataclasses import asdict
-
-    from harness.study import load_split
-
-    path = rd / "run_manifest.json"
-    old = json.loads(path.read_text()) if path.exists() else {}
-    models = dict(old.get("models", {}))
-    if ctx._loaded is not None:
-        models[ctx.model_cfg.name] = asdict(ctx.loaded.info)
-    train, test = load_split(d.prepared_dir, "train"), load_split(d.prepared_dir, "test")
-    manifest = {
-        "config": cfg.to_dict(), "models": models,
-        "data": {"label": d.label, "synthetic": bool(d.synthetic), "train": len(train), "test": len(test),
-                 "prepared_dir": str(d.prepared_dir), "csv": str(d.csv) if d.csv else None},
-    }
-    runstore.atomic_write_json(path, manifest)
-
-
-def _finished_runs(cfg: ExperimentConfig, args, step: str):
-    """(data set, run folder) of every data set that has results; the others are reported and skipped."""
-    for d in _datasets(cfg, args.dataset):
-        rd = run_dir_for(cfg, d)
-        if (rd / "run_manifest.json").exists():
-            yield d, rd
-        else:
-            print(f"[{step}] {d.label}: no results in {rd}, skipped")
-
-
-def step_figures(cfg: ExperimentConfig, args) -> None:
-    from harness.figures import make_figures
-
-    for d, rd in _finished_runs(cfg, args, "figures"):
-        paths = make_figures(rd)
-        print(f"[figures] {d.label}: {len(paths)} files in {rd / 'figures'}")
-
-
-def step_report(cfg: ExperimentConfig, args) -> None:
-    from harness.report import write_findings
-
-    for d, rd in _finished_runs(cfg, args, "report"):
-        print(f"[report] {d.label}: {write_findings(rd)}")
-
-
-def step_demo(cfg: ExperimentConfig, args) -> None:
-    t0 = time.time()
-    for step in (step_prepare, step_detect, step_ablate, step_figures, step_report):
-        step(cfg, args)
-    print(f"\nDone in {time.time() - t0:.0f} s.")
-    for d in _datasets(cfg, args.dataset):
-        rd = run_dir_for(cfg, d)
-        if (rd / "FINDINGS.md").exists():
-            print(f"  {d.label}: FINDINGS {rd / 'FINDINGS.md'}  figures {rd / 'figures'}")
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
-    p.add_argument("step", choices=STEPS)
+def _study_parser(sub, name: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=STUDY_COMMANDS[name], description=STUDY_COMMANDS[name])
     p.add_argument("--config", default="demo", help="preset name (demo, quick, paper) or a JSON/YAML file")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field (JSON value), e.g. --set context_tokens=2048")
@@ -192,26 +56,274 @@ def main(argv: list[str] | None = None) -> int:
                    help="process every WORLD-th sample from RANK (data parallel; torchrun sets this itself). "
                         "With --shard and no launcher, ranks don't wait for each other: rerun without --shard "
                         "to merge the checkpoints into the result files")
+    return p
+
+
+def _add_study_commands(sub) -> None:
+    for name in STUDY_COMMANDS:
+        p = _study_parser(sub, name)
+        if name in ("figures", "report"):
+            p.add_argument("--run", type=Path, help="a run folder (results/<run>/<data set>) instead of --config")
+        if name == "figures":
+            p.add_argument("--no-pdf", action="store_true", help="write PNG only")
+        if name == "report":
+            p.add_argument("--out", type=Path, help="with --run: where to write (default <run>/FINDINGS.md)")
+        if name == "prepare":
+            g = p.add_argument_group("one CSV without a configuration (instead of --config)")
+            g.add_argument("--csv", help="ground-truth CSV")
+            g.add_argument("--corpus", help="EDGAR-CORPUS .jsonl/.json/.parquet file or folder, or 'hf' / "
+                                            "'hf:<dataset>' for the Hugging Face dataset")
+            g.add_argument("--text-column", help="CSV column holding the Item 1 text (instead of --corpus)")
+            g.add_argument("--out", default="data/prepared", help="output folder (default data/prepared)")
+            g.add_argument("--join", default="auto", choices=("auto", "filename", "cik_year"))
+            g.add_argument("--column", action="append", default=[], metavar="ROLE=COLUMN",
+                           help="CSV column for a role (inc_state, ..., filename, cik, year, company)")
+
+
+def _add_tool_commands(sub) -> None:
+    p = sub.add_parser("diff-upstream", help="check the ports against the upstream golden vectors")
+    p.add_argument("--check", action="append", help="run only this check (repeatable)")
+    p.add_argument("--list", action="store_true", help="list the registered checks and exit")
+    p.add_argument("--no-model", action="store_true", help="skip checks that run a model")
+    p.add_argument("--golden", type=Path, help="golden directory (default $SEC_HEADS_GOLDEN or ../shared/golden)")
+
+    p = sub.add_parser("bench", help="speed and memory of the engine (random-weight models)")
+    p.add_argument("--device", choices=("cuda", "cpu"), help="default: cuda when available, else cpu")
+    p.add_argument("--shape", choices=("llama3-8b", "tiny", "smollm2"),
+                   help="random-weight model shape; default: llama3-8b on cuda, tiny on cpu or with --quick")
+    p.add_argument("--dtype", choices=("bfloat16", "float16", "float32"), help="default: bfloat16 on cuda")
+    p.add_argument("--contexts", help="memory sweep context sizes, comma-separated")
+    p.add_argument("--throughput-context", type=int, help="context tokens of the throughput measurements")
+    p.add_argument("--quick", action="store_true", help="smoke run: tiny shape on CPU, small contexts")
+    p.add_argument("--repeats", type=int, help="timed repeats (median taken); default 3, quick 2")
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--max-new-tokens", type=int, help="decode steps, no early stop (default 8)")
+    p.add_argument("--condition-batch", type=int, default=32, help="ablation rows decoded per batch")
+    p.add_argument("--k-grid", help="ablation k grid, comma-separated")
+    p.add_argument("--seeds", type=int, help="random-k seeds per k")
+    p.add_argument("--exclude-top-n", type=int, help="random heads come from outside each method's top-N")
+    p.add_argument("--upstream-conditions", type=int, help="conditions timed one by one (per-condition path)")
+    p.add_argument("--mask-mode", choices=("uniform", "zero"), default="uniform")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--out", default="results/bench.json")
+
+    p = sub.add_parser("dp-check", help="N GPUs through torchrun give the same result files as one process")
+    p.add_argument("--gpus", type=int, default=2)
+    p.add_argument("--work", type=Path, default=Path("/tmp/dp_check"))
+
+    p = sub.add_parser("models", help="built-in model aliases: list, convert (GGUF), print a model's info")
+    p.add_argument("--prepare-aliases", action="store_true", help="convert the GGUF aliases into the cache")
+    p.add_argument("--force", action="store_true", help="with --prepare-aliases: convert again")
+    p.add_argument("--info", metavar="NAME", help="load NAME and print its ModelInfo as JSON")
+    p.add_argument("--list", action="store_true", help="list the built-in aliases")
+    p.add_argument("--dtype", default="float32")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--attn", default="sdpa", choices=("sdpa", "eager", "flash_attention_2"))
+
+    p = sub.add_parser("synthetic", help="write a SYNTHETIC corpus of SEC-style Item 1 texts with its ground truth")
+    p.add_argument("--out", type=Path, help="output folder (default data/generated/synthetic)")
+    p.add_argument("--n", type=int, default=60, help="number of filings (default %(default)s)")
+    p.add_argument("--seed", type=int, default=20251127, help="random seed (default %(default)s)")
+    p.add_argument("--min-tokens", type=int, default=1000, help="shortest filing, ~4 chars/token")
+    p.add_argument("--max-tokens", type=int, default=20000, help="longest filing")
+    p.add_argument("--absent-rate", type=float, default=0.12,
+                   help="share of filings with one fact absent / not derivable")
+
+    p = sub.add_parser("compare-runs", help="are two runs' result files identical (timestamps, paths aside)?")
+    p.add_argument("run_a", type=Path)
+    p.add_argument("run_b", type=Path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    p = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n\n")[0])
     p.add_argument("-v", "--verbose", action="store_true")
-    args, rest = p.parse_known_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    if args.step == "diff-upstream":
-        from harness.upstream_diff import main as diff_main
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_study_commands(sub)
+    _add_tool_commands(sub)
+    return p
 
-        return diff_main(rest)
-    if args.step == "bench":
-        from harness.bench import main as bench_main
 
-        return bench_main(rest)
-    from harness.config import ConfigError
-    from harness.models import ModelLoadError
-    from harness.preflight import MissingPackageError, check_packages
-    from harness.prepare import DataError
+def shard_from_args(spec: str | None):
+    """The data-parallel shard: ``--shard RANK/WORLD``, else the launcher's environment (torchrun)."""
+    from harness.pipeline.study import Shard
+
+    if not spec:
+        return Shard.from_env()
+    try:
+        rank, world = (int(x) for x in spec.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard expects RANK/WORLD, e.g. 0/2; got {spec!r}") from None
+    if not 0 <= rank < world:
+        raise SystemExit(f"--shard {spec}: rank must be in [0, {world})")
+    return Shard(rank, world, rank, synchronized=False)
+
+
+def run_study_command(args: argparse.Namespace) -> int:
+    """prepare / detect / ablate / figures / report / demo."""
+    from harness.pipeline import steps
+
+    if args.command == "prepare" and args.csv:
+        return _prepare_one_csv(args)
+    if args.command in ("figures", "report") and args.run:
+        if args.command == "figures":
+            steps.draw_figures(args.run, pdf=not args.no_pdf)
+        else:
+            steps.write_report(args.run, args.out)
+        return 0
+    from harness.config import load_config
+    from harness.pipeline.preflight import check_packages
+
+    cfg = load_config(args.config, parse_overrides(args.set))
+    check_packages(cfg, STEPS_RUN[args.command])
+    shard = shard_from_args(args.shard)
+    if args.command == "prepare":
+        steps.prepare_datasets(cfg, args.dataset)
+    elif args.command in ("detect", "ablate"):
+        steps.run_model_step(cfg, args.command, args.model, args.dataset, shard)
+    elif args.command == "demo":
+        steps.run_demo(cfg, args.model, args.dataset, shard)
+    else:
+        for _, rd in steps.finished_runs(cfg, args.command, args.dataset):
+            steps.draw_figures(rd, pdf=not args.no_pdf) if args.command == "figures" else steps.write_report(rd)
+    return 0
+
+
+def _prepare_one_csv(args: argparse.Namespace) -> int:
+    from harness.pipeline.prepare import prepare
+
+    columns = {}
+    for spec in args.column:
+        if "=" not in spec:
+            raise SystemExit(f"--column expects ROLE=COLUMN, got {spec!r}")
+        role, col = spec.split("=", 1)
+        columns[role.strip()] = col.strip()
+    res = prepare(args.csv, args.out, corpus=args.corpus, text_column=args.text_column, columns=columns,
+                  join=args.join)
+    print(res.summary_line())
+    return 0
+
+
+def run_diff_upstream(args: argparse.Namespace) -> int:
+    """0 when every golden row passes, 1 when one fails, 2 on bad usage."""
+    from harness.checks import golden
+
+    golden.load_model_checks()
+    if args.list:
+        for name in golden.registered():
+            print(name + ("  (needs model)" if golden.needs_model(name) else ""))
+        return 0
+    gdir = args.golden or golden.golden_dir()
+    if not gdir.is_dir():
+        print(f"golden directory not found: {gdir} (set {golden.GOLDEN_ENV} or pass --golden)", file=sys.stderr)
+        return 2
+    try:
+        rows = golden.run_checks(args.check, gdir, include_model=not args.no_model)
+    except KeyError as err:
+        print(err.args[0], file=sys.stderr)
+        return 2
+    print(golden.format_table(rows))
+    return 0 if rows and all(r.passed for r in rows) else 1
+
+
+def _int_list(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise SystemExit(f"expected comma-separated integers, got {text!r}") from None
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """The benchmark; 1 when a measurement failed."""
+    from harness.checks import bench
+
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "verbose")}
+    options["contexts"], options["k_grid"] = _int_list(args.contexts), _int_list(args.k_grid)
+    try:
+        cfg = bench.make_config(**options)
+    except ValueError as e:
+        raise SystemExit(f"bench: {e}") from None
+    return bench.run(cfg)
+
+
+def run_dp_check(args: argparse.Namespace) -> int:
+    from harness.checks.dp_check import run_dp_check as check
+
+    return check(args.gpus, args.work)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """List, convert or describe models."""
+    import time
+    from dataclasses import asdict
+
+    from harness.engine import models
+
+    if not (args.prepare_aliases or args.info or args.list):
+        build_parser().parse_args(["models", "--help"])
+    if args.list:
+        for a, s in models.ALIASES.items():
+            print(f"{a:24s} {s.description}")
+    if args.prepare_aliases:
+        for a, s in models.ALIASES.items():
+            if s.kind == "gguf":
+                t = time.time()
+                folder = models.prepare_alias(a, force=args.force)
+                print(f"{a}: {folder} ({time.time() - t:.1f} s)")
+    if args.info:
+        lm = models.load_model(args.info, dtype=args.dtype, device=args.device, attn=args.attn, probe=False)
+        print(json.dumps(asdict(lm.info), indent=2))
+    return 0
+
+
+def run_synthetic(args: argparse.Namespace) -> int:
+    """Write a synthetic corpus (fictional companies) and print what it holds."""
+    from data.synthetic import DEFAULT_OUT, generate_corpus
 
     try:
-        cfg = load_config(args.config, _parse_overrides(args.set))
-        check_packages(cfg, STEPS_RUN[args.step])
-        _run_step(args, cfg)
+        res = generate_corpus(args.out or DEFAULT_OUT, args.n, args.seed, min_tokens=args.min_tokens,
+                              max_tokens=args.max_tokens, absent_rate=args.absent_rate)
+    except ValueError as e:  # bad generator settings
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    stated = ", ".join(f"{k} {v}" for k, v in res.n_stated.items())
+    print(f"wrote {res.n_filings} SYNTHETIC filings (seed {res.seed}) to {res.out_dir}: "
+          f"{res.corpus_path.name}, {res.ground_truth_path.name}, {res.readme_path.name}; stated: {stated}; "
+          f"chars min/median/max {res.n_chars[0]:,}/{res.n_chars[1]:,}/{res.n_chars[2]:,}")
+    return 0
+
+
+def run_compare_runs(args: argparse.Namespace) -> int:
+    """0 when the two runs' result files are identical (timestamps, commit and paths aside)."""
+    from harness.checks.compare_runs import compare_runs, count_files
+
+    diffs = compare_runs(args.run_a, args.run_b)
+    for line in diffs:
+        print(line)
+    n = count_files(args.run_a)
+    print(f"{n} result files compared: " + ("identical" if not diffs else f"{len(diffs)} differ"))
+    return 0 if not diffs and n else 1
+
+
+COMMANDS = {**dict.fromkeys(STUDY_COMMANDS, run_study_command), "diff-upstream": run_diff_upstream,
+            "bench": run_bench, "dp-check": run_dp_check, "models": run_models, "synthetic": run_synthetic,
+            "compare-runs": run_compare_runs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse, dispatch, and turn the errors a user can fix into one line and exit status 2."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    from harness.config import ConfigError
+    from harness.engine.models import ModelLoadError
+    from harness.pipeline.preflight import MissingPackageError
+    from harness.pipeline.prepare import DataError
+
+    try:
+        return COMMANDS[args.command](args)
     except (ConfigError, ModelLoadError, DataError, FileNotFoundError, MissingPackageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -219,13 +331,3 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: finished units and per-filing checkpoints are kept; rerun the same command to resume",
               file=sys.stderr)
         return 130
-    return 0
-
-
-def _run_step(args, cfg: ExperimentConfig) -> None:
-    {"prepare": step_prepare, "detect": step_detect, "ablate": step_ablate, "figures": step_figures,
-     "report": step_report, "demo": step_demo}[args.step](cfg, args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,17 +13,15 @@ presets' ``../shared/edgar_sample`` and ``data/ground_truth.csv`` mean the same 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
-import math
 import re
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from harness.questions import QUESTION_KEYS
+from adapters.questions import QUESTION_KEYS
+from harness.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 PRESET_DIR = Path(__file__).resolve().parent / "configs"
 METHODS = ("summed_attention", "wu24", "qrhead")
 DTYPES = ("float32", "bfloat16", "float16")
@@ -54,7 +52,7 @@ class ConfigError(ValueError):
 class ModelConfig:
     """One model of the run. ``k_grid`` / ``top_n`` of None mean the run's defaults."""
 
-    name: str  # alias, hub id or local path (see harness.models)
+    name: str  # alias, hub id or local path (see harness.engine.models)
     dtype: str = "float32"
     device: str = "cpu"
     attn: str = "sdpa"
@@ -464,33 +462,3 @@ def effective_grid(model_cfg: ModelConfig, n_heads_total: int,
 
 def _fits(grid: list[int], top_n: int, n_total: int) -> bool:
     return max(grid) <= top_n and top_n + max(grid) <= n_total
-
-
-def _canonical(obj: Any) -> Any:
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return _canonical(asdict(obj))
-    if isinstance(obj, dict):
-        return {str(k): _canonical(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_canonical(v) for v in obj]
-    if isinstance(obj, (set, frozenset)):
-        return sorted(_canonical(v) for v in obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "shape", None) == ():  # numpy / torch scalars
-        return _canonical(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return repr(obj)
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    raise TypeError(f"config_key: cannot serialise {type(obj).__name__} {obj!r}")
-
-
-def canonical_json(obj: Any) -> str:
-    """Canonical JSON (sorted keys, no spaces) of a unit's configuration."""
-    return json.dumps(_canonical(obj), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def config_key(unit: Any) -> str:
-    """Stable sha256 (hex) of the canonical JSON of a unit's full configuration."""
-    return hashlib.sha256(canonical_json(unit).encode("utf-8")).hexdigest()

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT.parent / "shared"
+from harness.paths import SHARED_DIR
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +25,7 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def smollm2():
     """SmolLM2-135M-Instruct (alias ``smollm2-135m-instruct``), float32 CPU, probe attention."""
-    from harness.models import load_model
+    from harness.engine.models import load_model
 
     return load_model("smollm2-135m-instruct", dtype="float32", device="cpu", attn="sdpa", probe=True)
 
@@ -34,7 +33,7 @@ def smollm2():
 @pytest.fixture(scope="session")
 def gemma3():
     """Gemma-3-270M base (alias ``gemma3-270m``), float32 CPU, probe attention."""
-    from harness.models import load_model
+    from harness.engine.models import load_model
 
     return load_model("gemma3-270m", dtype="float32", device="cpu", attn="sdpa", probe=True)
 
@@ -42,7 +41,7 @@ def gemma3():
 @pytest.fixture(scope="session")
 def tiny_llama(shared_dir: Path):
     """The golden tiny Llama (``../shared/golden/tiny_llama``: 4 layers x 4 heads, 2 KV heads; no tokenizer)."""
-    from harness.models import load_model
+    from harness.engine.models import load_model
 
     return load_model(str(shared_dir / "golden" / "tiny_llama"), dtype="float32", device="cpu", probe=True)
 
@@ -50,6 +49,6 @@ def tiny_llama(shared_dir: Path):
 @pytest.fixture(scope="session")
 def tiny_random_llama():
     """A random-weight LlamaForCausalLM (4 layers, 4 heads, 2 KV heads, hidden 64, vocab 256), seed 0."""
-    from harness.models import random_llama
+    from harness.engine.random_models import random_llama
 
     return random_llama("tiny", dtype="float32", device="cpu", seed=0, probe=True)

@@ -1,0 +1,104 @@
+"""Decoding: forward calls on a KV cache, the shared-prefix prefill, stop rules, batched greedy decoding.
+
+SEC-agnostic: token ids in, token ids (and the probe's side effects) out. ``forward`` feeds one row of ids
+onto a cache; ``prefill`` computes the cache of a prefix shared by several prompts; ``decode_batch``
+greedy-decodes one row per head set over a shared cache, with the probe's head masks applied per row.
+Stop rules: ``newline_eos`` (the study's: a token with a newline, or an EOS-like token) and ``upstream``
+(Wu et al. 2024: the ``<0x0A>`` token string or id 144, checked after appending).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+import torch
+from transformers import DynamicCache
+
+from harness.engine import probe
+from harness.engine.kvcache import cache_length, expanded
+
+
+def stop_ids(tokenizer) -> set[int]:
+    """Token ids that end an answer under the study's stop rule: EOS-like tokens and any token with a newline."""
+    ids: set[int] = set()
+    if tokenizer is None:
+        return ids
+    for tok_id in (tokenizer.eos_token_id, getattr(tokenizer, "pad_token_id", None)):
+        if isinstance(tok_id, int):
+            ids.add(tok_id)
+    vocab = tokenizer.get_vocab()  # built once: a dict of the whole vocabulary
+    for name in ("<|eot_id|>", "<|im_end|>", "<end_of_turn>", "<|end_of_text|>", "<eos>"):
+        if isinstance(vocab.get(name), int):
+            ids.add(vocab[name])
+    return ids
+
+
+def is_stop(token_id: int, tokenizer, stops: set[int], rule: str) -> bool:
+    """Whether decoding stops after ``token_id`` under ``rule``."""
+    if tokenizer is None:
+        return rule == "upstream" and token_id in (10, 144)
+    if rule == "upstream":
+        from third_party.wu24 import upstream_should_stop
+
+        return upstream_should_stop(tokenizer.convert_ids_to_tokens(token_id), token_id)
+    return token_id in stops or "\n" in tokenizer.decode([token_id])
+
+
+def forward(model, ids: Sequence[int], cache: DynamicCache) -> torch.Tensor:
+    """Feed ``ids`` (one row) onto ``cache``; return the last position's logits (float32, 1-D)."""
+    device = model.device
+    x = torch.tensor([list(ids)], device=device)
+    out = model(input_ids=x, past_key_values=cache, use_cache=True, logits_to_keep=1)
+    return out.logits[0, -1].float()
+
+
+@torch.no_grad()
+def prefill(model, prefix_ids: Sequence[int]) -> DynamicCache:
+    """Run the shared prefix once; returns its KV cache (a plain DynamicCache: every position kept)."""
+    cache = DynamicCache()
+    if prefix_ids:
+        forward(model, prefix_ids, cache)
+    return cache
+
+
+@torch.no_grad()
+def decode_batch(
+    model, tokenizer, cache: DynamicCache, first_ids: Sequence[int], head_sets: Sequence[Sequence[str]],
+    n_layers: int, n_heads: int, mode: str, max_new_tokens: int, stops: set[int], stop_rule: str,
+    share_prefix: bool = True,
+) -> list[list[int]]:
+    """Greedy-decode one row per head set over ``cache`` (batch 1), feeding ``first_ids`` first, masked.
+
+    With ``share_prefix`` the rows attend to ``cache`` in place (read once per step for the whole batch,
+    never copied: :func:`harness.engine.probe.shared_prefix`); otherwise each row gets a copy of it.
+    Returns the generated ids of each row (stopping per row at the stop rule).
+    """
+    b = len(head_sets)
+    mask = probe.HeadMask.from_heads(head_sets, n_layers, n_heads, mode)
+    device = model.device
+    p = cache_length(cache)
+    shared = share_prefix and p > 0
+    work = DynamicCache() if shared else expanded(cache, b)
+    # the shared prefix in float32 once per batch (the attention over it runs in float32 every step)
+    prefix = [(layer.keys[:1].float(), layer.values[:1].float()) for layer in cache.layers] if shared else None
+    x = torch.tensor([list(first_ids)] * b, device=device)
+    pos = p
+    out_ids: list[list[int]] = [[] for _ in range(b)]
+    done = [False] * b
+    with probe.masking(mask), (probe.shared_prefix(prefix) if shared else contextlib.nullcontext()):
+        for _ in range(max_new_tokens):
+            n = x.shape[1]
+            position_ids = torch.arange(pos, pos + n, device=device)[None].expand(b, -1)
+            logits = model(input_ids=x, position_ids=position_ids, past_key_values=work, use_cache=True,
+                           logits_to_keep=1).logits[:, -1]
+            pos += n
+            nxt = torch.argmax(logits.float(), dim=-1).tolist()
+            for i, t in enumerate(nxt):
+                if not done[i]:
+                    out_ids[i].append(int(t))
+                    done[i] = is_stop(int(t), tokenizer, stops, stop_rule)
+            if all(done):
+                break
+            x = torch.tensor(nxt, device=device)[:, None]
+    return out_ids

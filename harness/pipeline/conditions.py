@@ -1,0 +1,106 @@
+"""Ablation: answers with the top-k heads (or k random non-top heads) masked.
+
+Per (filing, question): the shared context prefix is prefilled once per filing; with scope ``decode``
+(Wu24) the question suffix minus its last token is fed once, unmasked, and every condition
+(method x k x top/random seed) is then decoded as one batch over copies of that cache (chunked to
+``condition_batch`` rows), the masks applying from the step that feeds the last prompt token. With
+scope ``all`` nothing can be shared: each chunk feeds the whole prompt, masked, from an empty cache.
+Identical head sets (e.g. every k = 0 baseline) are decoded once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from transformers import DynamicCache
+
+from harness.engine import probe
+from harness.engine.decoding import decode_batch, forward
+from harness.engine.kvcache import crop_to
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ablation condition: the heads masked for a (method, k, top/random, seed)."""
+
+    method: str
+    k: int
+    kind: str  # "top" or "random"
+    seed: int | None
+    heads: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """Readable condition id, e.g. ``qrhead/top/k=10`` or ``wu24/random-s3/k=20``."""
+        kind = self.kind if self.seed is None else f"{self.kind}-s{self.seed}"
+        return f"{self.method}/{kind}/k={self.k}"
+
+
+def all_head_ids(n_layers: int, n_heads: int) -> list[str]:
+    """Every head id in layer-major order."""
+    return [probe.head_id(layer, h) for layer in range(n_layers) for h in range(n_heads)]
+
+
+def random_heads(pool: Sequence[str], k: int, seed: int) -> tuple[str, ...]:
+    """k heads drawn uniformly from ``pool`` (sorted first) with ``seed``; nested in k for a fixed seed."""
+    ordered = sorted(pool, key=probe.parse_head)
+    if k > len(ordered):
+        raise ValueError(f"cannot draw {k} random heads from a pool of {len(ordered)}")
+    perm = np.random.default_rng(seed).permutation(len(ordered))
+    return tuple(ordered[i] for i in perm[:k])
+
+
+def build_conditions(
+    top_heads: dict[str, list[str]], all_heads: Sequence[str], k_grid: Sequence[int], seeds: Sequence[int],
+    exclude_top_n: int,
+) -> list[Condition]:
+    """Conditions for every method: top-k and random-k (from heads outside the method's top ``exclude_top_n``)."""
+    conds: list[Condition] = []
+    for method, ranked in top_heads.items():
+        if max(k_grid) > len(ranked):
+            raise ValueError(f"{method}: k grid reaches {max(k_grid)} but only {len(ranked)} top heads exist")
+        excluded = set(ranked[:exclude_top_n])
+        pool = [h for h in all_heads if h not in excluded]
+        for k in k_grid:
+            conds.append(Condition(method, k, "top", None, tuple(ranked[:k])))
+            if k == 0:
+                continue
+            for s in seeds:
+                conds.append(Condition(method, k, "random", s, random_heads(pool, k, s)))
+    return conds
+
+
+@torch.no_grad()
+def ablate_question(
+    model, tokenizer, cache: DynamicCache, prefix_len: int, ids: Sequence[int], conditions: Sequence[Condition],
+    n_layers: int, n_heads: int, mode: str, scope: str, max_new_tokens: int, stops: set[int], stop_rule: str,
+    condition_batch: int,
+) -> dict[tuple[str, ...], list[int]]:
+    """Generated ids for each distinct head set of ``conditions`` on one prompt (cache holds the prefix)."""
+    unique: list[tuple[str, ...]] = []
+    for c in conditions:
+        key = tuple(sorted(c.heads, key=probe.parse_head))
+        if key not in unique:
+            unique.append(key)
+    results: dict[tuple[str, ...], list[int]] = {}
+    suffix = list(ids[prefix_len:])
+    cache_for_rows = cache
+    if scope == "decode":
+        if len(suffix) > 1:
+            forward(model, suffix[:-1], cache)
+        first = suffix[-1:]
+    elif scope == "all":
+        first = list(ids)
+        cache_for_rows = DynamicCache()
+    else:
+        raise ValueError(f"mask scope must be 'decode' or 'all', got {scope!r}")
+    for i in range(0, len(unique), condition_batch):
+        chunk = unique[i : i + condition_batch]
+        gens = decode_batch(model, tokenizer, cache_for_rows, first, chunk, n_layers, n_heads, mode,
+                            max_new_tokens, stops, stop_rule)
+        results.update(zip(chunk, gens, strict=False))
+    crop_to(cache, prefix_len)
+    return results

@@ -1,0 +1,254 @@
+"""The record schemas: what every file the study writes holds, used by its writers and readers alike.
+
+- :class:`Sample`: one prepared filing (``data/prepared/<data set>/{train,test}_samples.json``).
+- :class:`QuestionRecord` and :class:`DetectionCheckpoint`: one filing's raw per-question scores
+  (``cache/detection/<model>/<sample>.json``); :class:`AblationCheckpoint`: its answers under every head set.
+- :class:`DetectionUnit`: one (model, method, question) detection (``detection/<method>/<model>__<q>.json``).
+- :class:`AblationUnit`: one Figure-8 curve (``ablation/<method>/<model>__<q>.json``) with its
+  :class:`CurvePoint` rows.
+- :class:`Manifest`: ``run_manifest.json`` of a data set's run folder.
+
+Unit files also carry ``config_key`` and ``provenance`` (added by :class:`harness.store.units.UnitStore`).
+Accuracies are shares in [0, 1]; an accuracy without test samples is written as null. Unknown extra fields
+are kept (``extra="allow"``) so that files of newer runs still load; missing or mistyped fields fail with
+the field's path (:func:`load_record`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from harness.heads import parse_head
+
+
+class RecordError(ValueError):
+    """A file that does not follow its schema; the message names the file and the field."""
+
+
+class Record(BaseModel):
+    """Base of every schema: extra fields kept, validation on assignment."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+
+# ------------------------------------------------------------------------------------------- samples
+
+
+class Sample(Record):
+    """One prepared filing: its Item 1 text, canonical answers, evidence spans and per-question status."""
+
+    sample_id: str
+    text: str
+    answers: dict[str, str | None]
+    usable: dict[str, bool]
+    evidence_chars: dict[str, list[tuple[int, int]]] = Field(default_factory=dict)
+    excluded: dict[str, str] = Field(default_factory=dict)
+    source_line: int | None = None
+    filename: str | None = None
+    cik: str | None = None
+    year: str | None = None
+    company: str | None = None
+
+
+# --------------------------------------------------------------------------------------- checkpoints
+
+
+class QuestionRecord(Record):
+    """One filing's answer to one question and the (L, H) per-sample score of every method (None: excluded)."""
+
+    question: str
+    answer_text: str
+    generated_ids: list[int]
+    correct: bool
+    summed_context: list[list[float]] | None = None
+    summed_evidence: list[list[float]] | None = None
+    wu24: list[list[float]] | None = None
+    wu24_success: bool = False
+    qrhead: list[list[float]] | None = None
+    reasons: dict[str, str] = Field(default_factory=dict)
+
+
+class DetectionCheckpoint(Record):
+    """Every question of one filing, from one model's shared passes."""
+
+    sample_id: str
+    prompts: list[dict[str, Any]]
+    chat: bool
+    questions: dict[str, QuestionRecord]
+
+
+class AblationCheckpoint(Record):
+    """One filing's answer text per question and head set (key: the head set's canonical text key)."""
+
+    sample_id: str
+    answers: dict[str, dict[str, str]]
+    prompts: list[dict[str, Any]]
+
+
+# --------------------------------------------------------------------------------------------- units
+
+
+class ModelShape(Record):
+    """What a unit file records of its model (the full ModelInfo; the shape is required)."""
+
+    n_layers: int = Field(ge=1)
+    n_heads: int = Field(ge=1)
+
+    @property
+    def n_total(self) -> int:
+        """Number of attention heads."""
+        return self.n_layers * self.n_heads
+
+
+class UnitHeader(Record):
+    """Fields every detection and ablation unit carries."""
+
+    kind: str
+    model: str
+    model_info: ModelShape
+    method: str
+    question: str
+    dataset: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    config_key: str | None = None
+    provenance: dict[str, Any] | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _known_question(cls, q: str) -> str:
+        from adapters.questions import QUESTION_KEYS
+
+        if q not in QUESTION_KEYS:
+            raise ValueError(f"{q!r} is not one of {', '.join(QUESTION_KEYS)}")
+        return q
+
+
+class DetectionUnit(UnitHeader):
+    """Head scores of one (model, method, question) on the train split, and the top-n list."""
+
+    kind: Literal["detection"]
+    scores: dict[str, float]
+    top_heads: list[str]
+    top_n: int = Field(ge=0)
+    n_samples_used: int = Field(ge=0)
+    n_samples_excluded: int = Field(ge=0)
+    exclusions: list[dict[str, Any]] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DetectionUnit:
+        info = self.model_info
+        if len(self.scores) != info.n_total:
+            raise ValueError(f"scores: expected one score per head ({info.n_total} = {info.n_layers} layers x "
+                             f"{info.n_heads} heads), got {len(self.scores)}")
+        for h in self.scores:
+            layer, head = parse_head(h)
+            if layer >= info.n_layers or head >= info.n_heads:
+                raise ValueError(f"scores: head {h} outside {info.n_layers}x{info.n_heads}")
+        if len(self.top_heads) > self.top_n:
+            raise ValueError(f"top_heads: more than top_n = {self.top_n} head ids")
+        unknown = [h for h in self.top_heads if h not in self.scores]
+        if unknown:
+            raise ValueError(f"top_heads: {unknown[:3]} not among the scored heads")
+        if len(set(self.top_heads)) != len(self.top_heads):
+            raise ValueError("top_heads contains duplicates")
+        return self
+
+
+class CurvePoint(Record):
+    """Accuracy at one k (a share in [0, 1]; None when no test sample could be scored)."""
+
+    k: int = Field(ge=0)
+    accuracy: float | None = Field(ge=0.0, le=1.0)
+    ci_low: float | None = Field(ge=0.0, le=1.0)
+    ci_high: float | None = Field(ge=0.0, le=1.0)
+    rouge_recall: float | None = None
+    n: int = Field(default=0, ge=0)
+    seed: int | None = None
+
+
+class RandomSummary(Record):
+    """Random-k accuracy over the seeds at one k."""
+
+    k: int
+    mean: float
+    std: float
+    min: float
+    max: float
+    n_seeds: int
+
+
+class AblationUnit(UnitHeader):
+    """One Figure-8 curve: accuracy when the top-k heads are masked, and k random heads per seed."""
+
+    kind: Literal["ablation"]
+    mask_mode: str
+    mask_scope: str
+    k_grid: list[int]
+    n_test: int = Field(ge=0)
+    top: list[CurvePoint]
+    random: list[CurvePoint] = Field(default_factory=list)
+    random_summary: list[RandomSummary] = Field(default_factory=list)
+    seeds: list[int] = Field(default_factory=list)
+    top_heads_used: list[str] = Field(default_factory=list)
+    answers_csv: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _has_baseline(self) -> AblationUnit:
+        if self.top and not any(p.k == 0 for p in self.top):
+            raise ValueError("top: no k = 0 row (the unablated baseline)")
+        return self
+
+
+class Manifest(Record):
+    """run_manifest.json: the configuration, the models' info by name, the data set and its split sizes."""
+
+    config: dict[str, Any] = Field(default_factory=dict)
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------- reading
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def _where(err: dict[str, Any]) -> str:
+    loc = ".".join(str(p) for p in err.get("loc", ()))
+    return f"key {loc}: " if loc else ""
+
+
+def validate_record(schema: type[R], data: Any, where: str | Path) -> R:
+    """``data`` as a ``schema`` record; RecordError naming ``where`` and the first bad field otherwise."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        raise RecordError(f"{where}: {_where(first)}{first['msg']}{more}") from None
+
+
+def load_record(schema: type[R], path: str | Path) -> R:
+    """Read and validate one JSON file; errors name the file, the line and column (bad JSON) or the field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise RecordError(f"{path}: line 1, column 1: expected a JSON object, got {type(data).__name__}")
+    return validate_record(schema, data, path)
+
+
+def dump_record(record: BaseModel) -> dict[str, Any]:
+    """Plain-JSON form of a record (fields in schema order, extra fields after them)."""
+    return record.model_dump(mode="json")

@@ -1,0 +1,175 @@
+"""Tests of harness/analysis/findings.py on FAKE result files: every section is present and the numbers in the text are
+the numbers of the result JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.analysis import findings as report
+from harness.analysis.tables import analyze
+from tests.helpers.fake_results import GEMMA_BASE, LLAMA_BASE, LLAMA_INSTRUCT, write_fake_run
+
+SECTIONS = (
+    "## Setup",
+    "### Models",
+    "### Data",
+    "### Settings",
+    "## Q1. Do the same number of ablated heads affect different questions equally?",
+    "## Q2. Are there similarities between numerical and state heads?",
+    "## Q3. Are ablations equally effective on each category?",
+    "## Q4. Do we see similarities among the numerical and among the state questions?",
+    "## Do the methods find the same heads?",
+    "## Do instruct and base models use different heads?",
+    "## What the evidence does not support (whole run)",
+    "## Figures and tables",
+)
+
+
+@pytest.fixture(scope="module")
+def run_and_text(tmp_path_factory) -> tuple[Path, str]:
+    run = write_fake_run(tmp_path_factory.mktemp("fake_run"))
+    path = report.write_findings(run)
+    assert path == run / "FINDINGS.md"
+    return run, path.read_text()
+
+
+def _json(run: Path, kind: str, method: str, model: str, q: str) -> dict:
+    return json.loads((run / kind / method / f"{model}__{q}.json").read_text())
+
+
+def test_every_section_present(run_and_text) -> None:
+    _, text = run_and_text
+    for s in SECTIONS:
+        assert s in text, s
+    positions = [text.index(s) for s in SECTIONS]
+    assert positions == sorted(positions)
+    # one "does not support" paragraph per research answer (4 questions + methods + models) and one for the run
+    assert text.count("**What the evidence does not support.**") == 6
+    assert text.count("**Answer.**") >= 6
+
+
+def test_setup_states_models_data_and_settings(run_and_text) -> None:
+    run, text = run_and_text
+    manifest = json.loads((run / "run_manifest.json").read_text())
+    for name, info in manifest["models"].items():
+        assert f"`{name}`" in text and f"`{info['id']}`" in text and f"`{info['revision_or_hash']}`" in text
+    assert "| `fake-gemma-base` | `FAKE/fake-gemma-base` |" in text
+    assert "18 x 4 (1 KV heads)" in text and "30 x 9 (3 KV heads)" in text
+    assert f"train {manifest['data']['train']}, test {manifest['data']['test']}" in text
+    assert "FAKE test fixture (random numbers); **synthetic**" in text
+    assert "> **Synthetic data.**" in text
+    assert "fake-llama-instruct: [0, 10, 20, 30, 40, 50]" in text and "fake-gemma-base: [0, 5, 10, 15, 20]" in text
+    assert "Random-k seeds: [0, 1, 2, 3, 4]" in text
+    assert "mask uniform (head's query zeroed), scope decode (prompt prefill unmasked)" in text
+    assert "Context budget (tokens): `512`" in text and "Max new tokens: `16`" in text
+
+
+def test_q1_numbers_equal_the_json(run_and_text) -> None:
+    run, text = run_and_text
+    for model, method, q, label in (("fake-llama-instruct", "wu24", "inc_state", "Incorporation state"),
+                                    ("fake-gemma-base", "qrhead", "employees", "Employee count")):
+        abl = _json(run, "ablation", method, model, q)
+        top = {r["k"]: r for r in abl["top"]}
+        k = max(top)
+        base, last = 100 * top[0]["accuracy"], 100 * top[k]["accuracy"]
+        drop = base - last
+        verb = "lowered" if drop > 0 else "raised"
+        rand = [100 * (top[0]["accuracy"] - r["accuracy"]) for r in abl["random"] if r["k"] == k]
+        mean = sum(rand) / len(rand)
+        expected = (f"- {label}: top-k ablation of k = {k} heads {verb} accuracy by {abs(drop):.1f} pp "
+                    f"(from {base:.1f}% to {last:.1f}%;")
+        assert expected in text, expected
+        line = next(ln for ln in text.splitlines() if ln.startswith(expected))
+        assert f"versus {mean:.1f} ± " in line
+        assert f"range {min(rand):.1f} to {max(rand):.1f})" in line
+
+
+def test_jaccard_numbers_equal_the_json(run_and_text) -> None:
+    run, text = run_and_text
+    a = set(_json(run, "detection", "qrhead", "fake-llama-instruct", "inc_state")["top_heads"])
+    b = set(_json(run, "detection", "qrhead", "fake-llama-instruct", "hq_state")["top_heads"])
+    inter = len(a & b)
+    j = inter / len(a | b)
+    assert (f"Incorporation state / headquarters state (categorical): {inter} shared heads, J = {j:.2f} vs 0.103 "
+            "by chance") in text
+    c = set(_json(run, "detection", "wu24", "fake-gemma-base", "inc_year")["top_heads"])
+    d = set(_json(run, "detection", "summed_attention", "fake-gemma-base", "inc_year")["top_heads"])
+    assert f"summed attention / Wu24 retrieval score: {len(c & d)} (J = {len(c & d) / len(c | d):.2f}," in text
+
+
+def test_q3_means_equal_the_json(run_and_text) -> None:
+    run, text = run_and_text
+    drops = {}
+    for q in ("inc_year", "employees", "inc_state", "hq_state"):
+        top = {r["k"]: r["accuracy"] for r in _json(run, "ablation", "summed_attention", "fake-gemma-base", q)["top"]}
+        drops[q] = 100 * (top[0] - top[max(top)])
+    num = (drops["inc_year"] + drops["employees"]) / 2
+    cat = (drops["inc_state"] + drops["hq_state"]) / 2
+    section = text[text.index("## Q3."):text.index("## Q4.")]
+    block = section[section.index("### fake-gemma-base"):]
+    assert f"Numerical questions lost {report.f1(num)} pp on average" in block
+    assert f"categorical questions {report.f1(cat)} pp" in block
+    assert f"difference {report.f1(num - cat)} pp (numerical minus categorical)" in block
+
+
+def test_different_architectures_compare_distributions_only(run_and_text) -> None:
+    _, text = run_and_text
+    section = text[text.index("## Do instruct and base models"):text.index("## What the evidence does not support (whole")]
+    assert "Different architectures (llama 30x9 vs gemma3_text 18x4)" in section
+    assert "are not compared" in section and "Spearman" not in section
+    assert "Any claim about individual heads across different architectures." in section
+
+
+def test_same_architecture_compares_head_ids(tmp_path: Path) -> None:
+    run = write_fake_run(tmp_path, models=(LLAMA_INSTRUCT, LLAMA_BASE), methods=("qrhead",),
+                         questions=("inc_state", "inc_year"), synthetic=False)
+    text = report.write_findings(run).read_text()
+    an = analyze(run)
+    row = an.model_same_arch.iloc[0]
+    assert "Same architecture (llama, 30x9): head ids are compared directly." in text
+    assert (f"| QRHead | {report.qname(row['question'])} | {report.f2(row['spearman'])} | {row['intersection']} | "
+            f"{report.f2(row['jaccard'])} |") in text
+    assert "Synthetic data" not in text and "real filings" in text
+
+
+def test_links_are_relative_and_resolve(tmp_path: Path) -> None:
+    run = write_fake_run(tmp_path, models=(GEMMA_BASE,), methods=("wu24",), questions=("inc_year", "hq_state"))
+    text = report.write_findings(run).read_text()
+    assert "(not drawn yet: run `python -m harness figures --run <run>`)" in text  # no figures yet
+    assert "figures/fig8/fake-gemma-base__grid.png" in text
+    assert "](/" not in text and "](figures/" in text  # links are relative
+    out = tmp_path / "elsewhere" / "F.md"
+    report.write_findings(run, out)
+    assert "](../figures/fig8/fake-gemma-base__grid.png)" in out.read_text()
+    assert not list(run.glob(".FINDINGS.md.*")) and not list(out.parent.glob(".F.md.*"))
+
+
+def test_wording_follows_the_numbers(tmp_path: Path) -> None:
+    run = write_fake_run(tmp_path, models=(GEMMA_BASE,), methods=("qrhead",), questions=("inc_year", "inc_state"))
+    path = run / "ablation" / "qrhead" / "fake-gemma-base__inc_year.json"
+    obj = json.loads(path.read_text())
+    for r in obj["top"]:  # make inc_year insensitive and certain: drop 0, tight intervals
+        r.update(accuracy=0.9, ci_low=0.88, ci_high=0.92)
+    path.write_text(json.dumps(obj))
+    other = run / "ablation" / "qrhead" / "fake-gemma-base__inc_state.json"
+    obj = json.loads(other.read_text())
+    for r in obj["top"]:  # inc_state collapses with tight intervals
+        acc = 0.9 if r["k"] == 0 else 0.1
+        r.update(accuracy=acc, ci_low=acc - 0.02, ci_high=acc + 0.02)
+    other.write_text(json.dumps(obj))
+    text = report.write_findings(run).read_text()
+    assert "left accuracy unchanged (0.0 pp)" in text
+    assert ("The questions are not affected equally: incorporation state lost 80.0 pp and incorporation year "
+            "0.0 pp, a gap of 80.0 pp with non-overlapping intervals.") in text
+    assert "ablation is more effective on the categorical questions" in text
+
+
+def test_main_writes_findings(tmp_path: Path, capsys) -> None:
+    run = write_fake_run(tmp_path, models=(GEMMA_BASE,), methods=("wu24",), questions=("inc_year",))
+    from harness.cli import main as cli_main
+
+    assert cli_main(["report", "--run", str(run)]) == 0
+    assert (run / "FINDINGS.md").exists() and "FINDINGS.md" in capsys.readouterr().out
