@@ -19,8 +19,10 @@ from typing import Any
 from adapters.evidence import char_spans_to_token_spans
 from adapters.paragraphs import gold_paragraphs, split_paragraphs
 from adapters.questions import NULL_QUERY, get_question
+from adapters.sample import Sample
 
 Span = tuple[int, int]
+EVIDENCE_RULES = ("surface", "upstream_needle")  # surface: every occurrence; upstream_needle: Wu24's rule
 
 
 @dataclass
@@ -160,7 +162,7 @@ def upstream_needle_spans(tokenizer, ids: Sequence[int], context: str, ev_local:
 
 def build_filing_prompts(
     tokenizer,
-    record: dict[str, Any],
+    record: Sample,
     questions: Sequence[str],
     context_tokens: int,
     chat: bool,
@@ -175,10 +177,10 @@ def build_filing_prompts(
     ``evidence``: ``surface`` (every occurrence of the answer, the study's rule) or ``upstream_needle``
     (Wu24's rule for its spans: the evidence sentence tokenized alone and found by set overlap).
     """
-    if evidence not in ("surface", "upstream_needle"):
-        raise ValueError(f"evidence must be 'surface' or 'upstream_needle', got {evidence!r}")
-    text: str = record["text"]
-    evidence_chars = {q: [tuple(s) for s in record.get("evidence_chars", {}).get(q, [])] for q in questions}
+    if evidence not in EVIDENCE_RULES:
+        raise ValueError(f"evidence must be one of {', '.join(EVIDENCE_RULES)}, got {evidence!r}")
+    text: str = record.text
+    evidence_chars = {q: [tuple(s) for s in record.evidence_chars.get(q, [])] for q in questions}
     text_ids, text_offsets = _encode(tokenizer, text, False)
     t0, t1 = window or choose_window(text_offsets, evidence_chars, context_tokens)[:2]
     c0 = text_offsets[t0][0] if t0 < len(text_offsets) else len(text)
@@ -202,9 +204,9 @@ def build_filing_prompts(
         ev_tok = char_spans_to_token_spans(offsets, ev_prompt) if ev_prompt else []
         par_tok = char_spans_to_token_spans(offsets, [(s + ctx_at, e + ctx_at) for s, e in para_chars])
         gold = gold_paragraphs(para_chars, ev_local) if ev_local else []
-        answer = record.get("answers", {}).get(q)
-        usable = bool(record.get("usable", {}).get(q, False))
-        reason = record.get("excluded", {}).get(q)
+        answer = record.answers.get(q)
+        usable = bool(record.usable.get(q, False))
+        reason = record.excluded.get(q)
         ev_tok = [tuple(t) for t in ev_tok if t[1] > t[0]]
         if usable and not ev_tok:
             reason = "evidence outside the context window"
@@ -221,12 +223,12 @@ def build_filing_prompts(
     # the shared prefix must stop before any question token
     limit = min(min(p.query_start for p in prompts.values()), min(p.null_query_start for p in prompts.values()))
     prefix = prefix[: max(0, min(len(prefix), limit))]
-    return FilingPrompts(record["sample_id"], prefix, prompts, cut)
+    return FilingPrompts(record.sample_id, prefix, prompts, cut)
 
 
 def build_filing_groups(
     tokenizer,
-    record: dict[str, Any],
+    record: Sample,
     questions: Sequence[str],
     context_tokens: int,
     chat: bool,
@@ -238,9 +240,9 @@ def build_filing_groups(
     lies elsewhere get further windows, so every question's context holds its evidence where the text has
     it. Questions without usable evidence join the first group. A short text gives a single group.
     """
-    text_offsets = _encode(tokenizer, record["text"], False)[1]
-    ev = {q: [tuple(s) for s in record.get("evidence_chars", {}).get(q, [])] for q in questions}
-    remaining = [q for q in questions if ev[q] and record.get("usable", {}).get(q)]
+    text_offsets = _encode(tokenizer, record.text, False)[1]
+    ev = {q: [tuple(s) for s in record.evidence_chars.get(q, [])] for q in questions}
+    remaining = [q for q in questions if ev[q] and record.usable.get(q)]
     plans: list[tuple[tuple[int, int], list[str]]] = []
     while remaining:
         t0, t1, covered = choose_window(text_offsets, {q: ev[q] for q in remaining}, context_tokens)

@@ -16,6 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.config import JOINS
+from harness.engine.options import ATTENTION_BACKENDS, DTYPES, MASK_MODES
+
 log = logging.getLogger("harness")
 
 STUDY_COMMANDS = {
@@ -75,7 +78,7 @@ def _add_study_commands(sub) -> None:
                                             "'hf:<dataset>' for the Hugging Face dataset")
             g.add_argument("--text-column", help="CSV column holding the Item 1 text (instead of --corpus)")
             g.add_argument("--out", default="data/prepared", help="output folder (default data/prepared)")
-            g.add_argument("--join", default="auto", choices=("auto", "filename", "cik_year"))
+            g.add_argument("--join", default="auto", choices=JOINS)
             g.add_argument("--column", action="append", default=[], metavar="ROLE=COLUMN",
                            help="CSV column for a role (inc_state, ..., filename, cik, year, company)")
 
@@ -91,7 +94,7 @@ def _add_tool_commands(sub) -> None:
     p.add_argument("--device", choices=("cuda", "cpu"), help="default: cuda when available, else cpu")
     p.add_argument("--shape", choices=("llama3-8b", "tiny", "smollm2"),
                    help="random-weight model shape; default: llama3-8b on cuda, tiny on cpu or with --quick")
-    p.add_argument("--dtype", choices=("bfloat16", "float16", "float32"), help="default: bfloat16 on cuda")
+    p.add_argument("--dtype", choices=DTYPES, help="default: bfloat16 on cuda")
     p.add_argument("--contexts", help="memory sweep context sizes, comma-separated")
     p.add_argument("--throughput-context", type=int, help="context tokens of the throughput measurements")
     p.add_argument("--quick", action="store_true", help="smoke run: tiny shape on CPU, small contexts")
@@ -103,7 +106,7 @@ def _add_tool_commands(sub) -> None:
     p.add_argument("--seeds", type=int, help="random-k seeds per k")
     p.add_argument("--exclude-top-n", type=int, help="random heads come from outside each method's top-N")
     p.add_argument("--upstream-conditions", type=int, help="conditions timed one by one (per-condition path)")
-    p.add_argument("--mask-mode", choices=("uniform", "zero"), default="uniform")
+    p.add_argument("--mask-mode", choices=MASK_MODES, default="uniform")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--out", default="results/bench.json")
@@ -119,7 +122,7 @@ def _add_tool_commands(sub) -> None:
     p.add_argument("--list", action="store_true", help="list the built-in aliases")
     p.add_argument("--dtype", default="float32")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--attn", default="sdpa", choices=("sdpa", "eager", "flash_attention_2"))
+    p.add_argument("--attn", default="sdpa", choices=ATTENTION_BACKENDS)
 
     p = sub.add_parser("synthetic", help="write a SYNTHETIC corpus of SEC-style Item 1 texts with its ground truth")
     p.add_argument("--out", type=Path, help="output folder (default data/generated/synthetic)")
@@ -147,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def shard_from_args(spec: str | None):
     """The data-parallel shard: ``--shard RANK/WORLD``, else the launcher's environment (torchrun)."""
-    from harness.pipeline.study import Shard
+    from harness.pipeline.shards import Shard
 
     if not spec:
         return Shard.from_env()

@@ -2,12 +2,17 @@
 
 ``load_config("demo")`` loads the preset ``harness/configs/demo.json``; ``load_config("my.yaml",
 {"context_tokens": 2048, "models.*.device": "cuda"})`` loads a file and applies overrides (dotted keys;
-list items by index, by ``name``/``label``, or ``*`` for all). Every problem raises :class:`ConfigError`
-naming the file and the field.
+list items by index, by ``name``/``label``, or ``*`` for all). The schema is a set of pydantic models
+(:class:`ExperimentConfig`, :class:`DatasetConfig`, :class:`ModelConfig`; ``ExperimentConfig.model_json_schema()``
+is its JSON Schema); every problem raises :class:`ConfigError` naming the file and the field.
 
 Relative paths in a configuration (``csv``, ``corpus``, ``prepared_dir``, ``results_dir``) are resolved
 against the repository root (the folder holding ``harness/``), whatever the current directory, so the
 presets' ``../shared/edgar_sample`` and ``data/ground_truth.csv`` mean the same from anywhere.
+
+The settings' vocabularies come from where they are used: attention backends, dtypes, mask modes and
+stop rules from :mod:`harness.engine.options`, method names from :mod:`harness.methods.registry`, evidence
+rules from :mod:`adapters.prompts`; the study-level ones (joins, gates, variants, layouts) are here.
 """
 
 from __future__ import annotations
@@ -15,66 +20,167 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from adapters.prompts import EVIDENCE_RULES
 from adapters.questions import QUESTION_KEYS
+from harness.engine.options import ATTENTION_BACKENDS, DTYPES, MASK_MODES, MASK_SCOPES, STOP_RULES
+from harness.methods.registry import METHOD_NAMES
 from harness.paths import REPO_ROOT
 
 PRESET_DIR = Path(__file__).resolve().parent / "configs"
-METHODS = ("summed_attention", "wu24", "qrhead")
-DTYPES = ("float32", "bfloat16", "float16")
-ATTNS = ("sdpa", "eager", "flash_attention_2")
 JOINS = ("auto", "filename", "cik_year")
+WU24_GATES = ("match", "rouge")
+SUMMED_VARIANTS = ("context", "evidence")
+QRHEAD_LAYOUTS = ("study", "upstream")
 RANDOM_POOLS = ("outside_top_n",)
-CHOICES: dict[str, tuple[str, ...]] = {
-    "mask_mode": ("uniform", "zero"),
-    "mask_scope": ("decode", "all"),
-    "wu24_gate": ("match", "rouge"),
-    "evidence": ("surface", "upstream_needle"),
-    "stop": ("newline_eos", "upstream"),
-    "summed_variant": ("context", "evidence"),
-    "qrhead_layout": ("study", "upstream"),
-}
 # Grids for models too small for the default one (top_n + max k must fit in the head count).
 PRESET_GRIDS: dict[str, dict[str, Any]] = {
     "gemma3-270m": {"top_n": 20, "k_grid": [0, 4, 8, 12, 16, 20]},  # 18 layers x 4 heads = 72 heads
 }
-_LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_LABEL = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_DEVICE = r"^(cpu|cuda(:\d+)?|mps|auto|meta)$"
 
 
 class ConfigError(ValueError):
     """An unusable configuration: the message names the file and the field."""
 
 
-@dataclass
-class ModelConfig:
-    """One model of the run. ``k_grid`` / ``top_n`` of None mean the run's defaults."""
+def field_error(field: str, problem: str) -> PydanticCustomError:
+    """An error about ``field`` (a dotted path below the model being validated), raised by model validators."""
+    return PydanticCustomError("config_field", "{problem}", {"field": field, "problem": problem})
 
-    name: str  # alias, hub id or local path (see harness.engine.models)
-    dtype: str = "float32"
-    device: str = "cpu"
-    attn: str = "sdpa"
+
+def show_value(value: Any) -> str:
+    """A value as it appears in an error message (JSON, cut to 80 characters)."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def resolve_path(path: str | None) -> str | None:
+    """An absolute path; relative paths are taken from the repository root."""
+    if path is None:
+        return None
+    p = Path(path).expanduser()
+    return str(p if p.is_absolute() else (REPO_ROOT / p).resolve())
+
+
+def _int_list(values: list[int], *, nonempty: bool = True) -> list[int]:
+    if nonempty and not values:
+        raise ValueError("expected a non-empty list of integers, got []")
+    if len(set(values)) != len(values):
+        raise ValueError(f"repeated values in {values}")
+    return values
+
+
+def check_k_grid(grid: list[int] | None) -> list[int] | None:
+    """A k grid: non-empty, distinct, non-negative, increasing, starting at 0 (the unablated baseline)."""
+    if grid is None:
+        return None
+    _int_list(grid)
+    if any(k < 0 for k in grid):
+        raise ValueError(f"must be >= 0, got {grid}")
+    if grid != sorted(grid):
+        raise ValueError(f"must be increasing, got {grid}")
+    if grid[0] != 0:
+        raise ValueError(f"must start with 0 (k = 0 is the unablated baseline), got {grid}")
+    return grid
+
+
+class Section(BaseModel):
+    """Base of the configuration's sections: unknown fields are errors; values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelConfig(Section):
+    """One model of the run. ``top_n`` / ``k_grid`` of None mean the run's defaults."""
+
+    name: str = Field(min_length=1, description="an alias, hub id or local model folder")
+    dtype: Literal[DTYPES] = "float32"
+    device: str = Field("cpu", pattern=_DEVICE)
+    attn: Literal[ATTENTION_BACKENDS] = "sdpa"
+    top_n: int | None = Field(None, ge=1)
     k_grid: list[int] | None = None
-    top_n: int | None = None
-    random_pool: str = "outside_top_n"  # where random-k heads come from
+    random_pool: Literal[RANDOM_POOLS] = "outside_top_n"  # where random-k heads come from
+
+    _grid = field_validator("k_grid")(classmethod(lambda cls, v: check_k_grid(v)))
+
+    @model_validator(mode="after")
+    def _grid_within_top_n(self) -> ModelConfig:
+        if self.k_grid is not None and self.top_n is not None and max(self.k_grid) > self.top_n:
+            raise field_error("k_grid", f"largest k ({max(self.k_grid)}) exceeds this model's top_n ({self.top_n})")
+        return self
 
 
-@dataclass
-class DatasetConfig:
+class DatasetConfig(Section):
     """One data set: a ground-truth CSV plus the Item 1 texts, or a generated synthetic corpus."""
 
-    label: str
-    csv: str | None = None
-    corpus: str | None = None  # EDGAR-CORPUS file/folder, "hf" / "hf:<dataset id>", or None
-    text_column: str | None = None
-    join: str = "auto"
-    columns: dict[str, str] = field(default_factory=dict)  # question key -> CSV column
+    label: str = Field(pattern=_LABEL, description="a short name used for folders, e.g. 'edgar_sample'")
+    csv: str | None = Field(None, min_length=1)
+    corpus: str | None = Field(None, min_length=1)  # EDGAR-CORPUS file/folder, "hf" / "hf:<dataset id>"
+    text_column: str | None = Field(None, min_length=1)
+    join: Literal[JOINS] = "auto"
+    columns: dict[str, str] = Field(default_factory=dict)  # question key -> CSV column
     prepared_dir: str = ""  # default <repo>/data/prepared/<label>
     synthetic: bool = False
-    generate: dict[str, int] | None = None  # {"n_filings", "seed"}: data.synthetic.generate_corpus
+    generate: dict[str, int] | None = None  # {"n_filings", "seed"}: the synthetic corpus generator
     optional: bool = False  # skip (with a note) when the CSV is absent
+
+    @field_validator("columns")
+    @classmethod
+    def _question_columns(cls, cols: dict[str, str]) -> dict[str, str]:
+        for k, v in cols.items():
+            if k not in QUESTION_KEYS:
+                raise ValueError(f"expected one of {', '.join(QUESTION_KEYS)}, got {show_value(k)}")
+            if not v.strip():
+                raise ValueError(f"{k}: expected a non-empty column name")
+        return cols
+
+    @field_validator("generate", mode="before")
+    @classmethod
+    def _generate(cls, gen: Any) -> Any:
+        if gen is None:
+            return None
+        if not isinstance(gen, dict):
+            raise ValueError(f"expected a mapping of fields, got {show_value(gen)}")
+        for k in gen:
+            if k not in ("n_filings", "seed"):
+                raise field_error(k, "unknown field; valid fields: n_filings, seed")
+        if "n_filings" not in gen:
+            raise field_error("n_filings", "missing (how many synthetic filings to generate)")
+        if not isinstance(gen["n_filings"], int) or isinstance(gen["n_filings"], bool) or gen["n_filings"] < 1:
+            raise field_error("n_filings", f"must be an integer >= 1, got {show_value(gen['n_filings'])}")
+        return {"n_filings": gen["n_filings"], "seed": gen.get("seed", 0)}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _generated_is_synthetic(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("generate") is not None and data.get("synthetic") is False:
+            raise field_error("synthetic", "a generated data set is synthetic; drop 'synthetic: false'")
+        return data
+
+    @model_validator(mode="after")
+    def _sources(self) -> DatasetConfig:
+        if self.generate is not None:
+            if self.csv or self.corpus or self.text_column:
+                raise field_error("generate", "a generated data set takes no csv / corpus / text_column")
+            object.__setattr__(self, "synthetic", True)
+        else:
+            if self.csv is None:
+                raise field_error("csv", "missing: the ground-truth CSV (or give 'generate' for a synthetic corpus)")
+            if (self.corpus is None) == (self.text_column is None):
+                raise field_error("corpus", "give exactly one source of Item 1 text: 'corpus' (EDGAR-CORPUS file "
+                                            "or folder, or \"hf\") or 'text_column' (a column of the CSV)")
+        object.__setattr__(self, "csv", resolve_path(self.csv))
+        if self.corpus is not None and not (self.corpus == "hf" or self.corpus.startswith("hf:")):
+            object.__setattr__(self, "corpus", resolve_path(self.corpus))
+        object.__setattr__(self, "prepared_dir", resolve_path(self.prepared_dir or f"data/prepared/{self.label}"))
+        return self
 
     @property
     def generated_dir(self) -> Path:
@@ -86,255 +192,151 @@ class DatasetConfig:
         return bool(self.generate) or (self.csv is not None and Path(self.csv).exists()) or not self.optional
 
 
-@dataclass
-class ExperimentConfig:
+class ExperimentConfig(Section):
     """A whole run: data sets x models x methods x questions, and every setting that changes results."""
 
-    name: str
+    name: str = Field(pattern=_LABEL, description="the run's name; results go to results/<name>")
     results_dir: str = ""  # default <repo>/results/<name>
-    datasets: list[DatasetConfig] = field(default_factory=list)
-    models: list[ModelConfig] = field(default_factory=list)
-    methods: list[str] = field(default_factory=lambda: list(METHODS))
-    questions: list[str] = field(default_factory=lambda: list(QUESTION_KEYS))
-    k_grid: list[int] = field(default_factory=lambda: [0, 10, 20, 30, 40, 50])
-    top_n: int = 50
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
-    context_tokens: int = 1024
-    max_new_tokens: int = 16
-    mask_mode: str = "uniform"
-    mask_scope: str = "decode"
-    wu24_gate: str = "match"
-    evidence: str = "surface"
-    stop: str = "newline_eos"
-    summed_variant: str = "context"
-    qrhead_layout: str = "study"
-    n_bootstrap: int = 1000
-    condition_batch: int = 32
-    seed: int = 0
+    datasets: list[DatasetConfig] = Field(min_length=1)
+    models: list[ModelConfig] = Field(min_length=1)
+    methods: list[Literal[METHOD_NAMES]] = Field(default_factory=lambda: list(METHOD_NAMES), min_length=1)
+    questions: list[Literal[QUESTION_KEYS]] = Field(default_factory=lambda: list(QUESTION_KEYS), min_length=1)
+    top_n: int = Field(50, ge=1)
+    k_grid: list[int] = Field(default_factory=lambda: [0, 10, 20, 30, 40, 50])
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    context_tokens: int = Field(1024, ge=16)
+    max_new_tokens: int = Field(16, ge=1)
+    mask_mode: Literal[MASK_MODES] = "uniform"
+    mask_scope: Literal[MASK_SCOPES] = "decode"
+    wu24_gate: Literal[WU24_GATES] = "match"
+    evidence: Literal[EVIDENCE_RULES] = "surface"
+    stop: Literal[STOP_RULES] = "newline_eos"
+    summed_variant: Literal[SUMMED_VARIANTS] = "context"
+    qrhead_layout: Literal[QRHEAD_LAYOUTS] = "study"
+    n_bootstrap: int = Field(1000, ge=1)
+    condition_batch: int = Field(32, ge=1)
+    seed: int = Field(0, ge=0)
     source: str | None = None  # the file this configuration came from
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _plain_names(cls, models: Any) -> Any:
+        return [{"name": m} if isinstance(m, str) else m for m in models] if isinstance(models, list) else models
+
+    @field_validator("methods", "questions", "seeds")
+    @classmethod
+    def _distinct(cls, values: list) -> list:
+        if len(set(values)) != len(values):
+            raise ValueError(f"repeated values in {values}")
+        return values
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_nonempty(cls, values: list[int]) -> list[int]:
+        return _int_list(values)
+
+    _grid = field_validator("k_grid")(classmethod(lambda cls, v: check_k_grid(v)))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExperimentConfig:
+        for key, attr in (("datasets", "label"), ("models", "name")):
+            seen: set[str] = set()
+            for i, item in enumerate(getattr(self, key)):
+                value = getattr(item, attr)
+                if value in seen:
+                    raise field_error(f"{key}[{i}].{attr}", f"{value!r} appears twice")
+                seen.add(value)
+        if max(self.k_grid) > self.top_n:
+            raise field_error("k_grid", f"largest k ({max(self.k_grid)}) exceeds top_n ({self.top_n})")
+        object.__setattr__(self, "results_dir", resolve_path(self.results_dir or f"results/{self.name}"))
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form (what run manifests record)."""
-        return asdict(self)
+        return self.model_dump(mode="json")
 
     def model(self, name: str) -> ModelConfig:
+        """The model called ``name``."""
         for m in self.models:
             if m.name == name:
                 return m
         raise KeyError(f"no model {name!r} in configuration {self.name!r} ({[m.name for m in self.models]})")
 
     def dataset(self, label: str) -> DatasetConfig:
+        """The data set labelled ``label``."""
         for d in self.datasets:
             if d.label == label:
                 return d
         raise KeyError(f"no data set {label!r} in configuration {self.name!r} ({[d.label for d in self.datasets]})")
 
 
-# ------------------------------------------------------------------------------------------ validation
+# ------------------------------------------------------------------------------------------ errors
+
+_HINTS = {"name": "missing (the run's name; results go to results/<name>)"}
 
 
-class _Checker:
-    """Field checks that raise ConfigError("<file>: field '<path>': <problem>")."""
-
-    def __init__(self, where: str) -> None:
-        self.where = where
-
-    def fail(self, path: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.where}: field '{path}': {problem}")
-
-    def mapping(self, value: Any, path: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(path, f"expected a mapping of fields, got {_show(value)}")
-        return value
-
-    def unknown(self, data: dict[str, Any], cls: type, path: str, extra: tuple[str, ...] = ()) -> None:
-        known = {f.name for f in fields(cls)} | set(extra)
-        for k in data:
-            if k not in known:
-                prefix = f"{path}." if path else ""
-                raise self.fail(f"{prefix}{k}", f"unknown field; valid fields: {', '.join(sorted(known))}")
-
-    def string(self, value: Any, path: str, optional: bool = False) -> str | None:
-        if value is None and optional:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(path, f"expected a non-empty string, got {_show(value)}")
-        return value
-
-    def choice(self, value: Any, path: str, choices: tuple[str, ...]) -> str:
-        if value not in choices:
-            raise self.fail(path, f"expected one of {', '.join(choices)}, got {_show(value)}")
-        return value
-
-    def boolean(self, value: Any, path: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(path, f"expected true or false, got {_show(value)}")
-        return value
-
-    def integer(self, value: Any, path: str, minimum: int | None = None) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                raise self.fail(path, f"expected an integer, got {_show(value)}")
-        if minimum is not None and value < minimum:
-            raise self.fail(path, f"must be >= {minimum}, got {value}")
-        return value
-
-    def int_list(self, value: Any, path: str, minimum: int = 0, nonempty: bool = True) -> list[int]:
-        if not isinstance(value, list) or (nonempty and not value):
-            raise self.fail(path, f"expected a non-empty list of integers, got {_show(value)}")
-        out = [self.integer(v, f"{path}[{i}]", minimum) for i, v in enumerate(value)]
-        if len(set(out)) != len(out):
-            raise self.fail(path, f"repeated values in {out}")
-        return out
-
-    def k_grid(self, value: Any, path: str) -> list[int]:
-        grid = self.int_list(value, path)
-        if grid != sorted(grid):
-            raise self.fail(path, f"must be increasing, got {grid}")
-        if grid[0] != 0:
-            raise self.fail(path, f"must start with 0 (k = 0 is the unablated baseline), got {grid}")
-        return grid
-
-    def str_list(self, value: Any, path: str, choices: tuple[str, ...]) -> list[str]:
-        if not isinstance(value, list) or not value:
-            raise self.fail(path, f"expected a non-empty list from {', '.join(choices)}, got {_show(value)}")
-        out = [self.choice(v, f"{path}[{i}]", choices) for i, v in enumerate(value)]
-        if len(set(out)) != len(out):
-            raise self.fail(path, f"repeated values in {out}")
-        return out
+def _path(loc: tuple, ctx: dict[str, Any] | None) -> str:
+    parts = [p for p in loc if not (isinstance(p, str) and (p.startswith("function-") or p in ("literal",)))]
+    if ctx and "field" in ctx:
+        parts = parts + [p for p in re.split(r"\.", str(ctx["field"])) if p]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return re.sub(r"\.(\w+)\[", r".\1[", out).replace(".[", "[")
 
 
-def _show(value: Any) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 80 else text[:77] + "..."
+def _problem(err: dict[str, Any], schema: type[BaseModel] | None) -> str:
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "config_field":
+        return str(ctx["problem"])
+    if kind == "missing":
+        return "missing"
+    if kind == "extra_forbidden":
+        valid = ", ".join(sorted(schema.model_fields)) if schema else ""
+        return "unknown field" + (f"; valid fields: {valid}" if valid else "")
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return f"expected one of {', '.join(choices)}, got {show_value(value)}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"expected an integer, got {show_value(value)}"
+    if kind == "greater_than_equal":
+        return f"must be >= {ctx.get('ge')}, got {show_value(value)}"
+    if kind == "too_short":
+        return f"expected a non-empty list, got {show_value(value)}"
+    if kind in ("string_pattern_mismatch",):
+        return f"use letters, digits, '.', '_' or '-' only, got {show_value(value)}" if "A-Za-z0-9" in str(
+            ctx.get("pattern")) else f"expected cpu, cuda, cuda:<n>, mps or auto, got {show_value(value)}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"expected a mapping of fields, got {show_value(value)}"
+    if kind == "list_type":
+        return f"expected a list, got {show_value(value)}"
+    return str(err["msg"]).removeprefix("Value error, ")
 
 
-def _resolve(path: str | None) -> str | None:
-    if path is None:
-        return None
-    p = Path(path).expanduser()
-    return str(p if p.is_absolute() else (REPO_ROOT / p).resolve())
-
-
-def _model(c: _Checker, raw: Any, path: str) -> ModelConfig:
-    if isinstance(raw, str):
-        raw = {"name": raw}
-    data = c.mapping(raw, path)
-    c.unknown(data, ModelConfig, path)
-    if "name" not in data:
-        raise c.fail(f"{path}.name", "missing (an alias, hub id or local model folder)")
-    m = ModelConfig(name=str(c.string(data["name"], f"{path}.name")))
-    m.dtype = c.choice(data.get("dtype", m.dtype), f"{path}.dtype", DTYPES)
-    m.device = str(c.string(data.get("device", m.device), f"{path}.device"))
-    if not re.match(r"^(cpu|cuda(:\d+)?|mps|auto|meta)$", m.device):
-        raise c.fail(f"{path}.device", f"expected cpu, cuda, cuda:<n>, mps or auto, got {_show(m.device)}")
-    m.attn = c.choice(data.get("attn", m.attn), f"{path}.attn", ATTNS)
-    if data.get("k_grid") is not None:
-        m.k_grid = c.k_grid(data["k_grid"], f"{path}.k_grid")
-    if data.get("top_n") is not None:
-        m.top_n = c.integer(data["top_n"], f"{path}.top_n", 1)
-    m.random_pool = c.choice(data.get("random_pool", m.random_pool), f"{path}.random_pool", RANDOM_POOLS)
-    if m.k_grid is not None and m.top_n is not None and max(m.k_grid) > m.top_n:
-        raise c.fail(f"{path}.k_grid", f"largest k ({max(m.k_grid)}) exceeds this model's top_n ({m.top_n})")
-    return m
-
-
-def _dataset(c: _Checker, raw: Any, path: str) -> DatasetConfig:
-    data = c.mapping(raw, path)
-    c.unknown(data, DatasetConfig, path)
-    if "label" not in data:
-        raise c.fail(f"{path}.label", "missing (a short name used for folders, e.g. 'edgar_sample')")
-    label = str(c.string(data["label"], f"{path}.label"))
-    if not _LABEL_RE.match(label):
-        raise c.fail(f"{path}.label", f"use letters, digits, '.', '_' or '-' only, got {_show(label)}")
-    d = DatasetConfig(label=label)
-    d.csv = c.string(data.get("csv"), f"{path}.csv", optional=True)
-    d.corpus = c.string(data.get("corpus"), f"{path}.corpus", optional=True)
-    d.text_column = c.string(data.get("text_column"), f"{path}.text_column", optional=True)
-    d.join = c.choice(data.get("join", d.join), f"{path}.join", JOINS)
-    cols = c.mapping(data.get("columns") or {}, f"{path}.columns")
-    for k, v in cols.items():
-        c.choice(k, f"{path}.columns", QUESTION_KEYS)
-        c.string(v, f"{path}.columns.{k}")
-    d.columns = dict(cols)
-    d.optional = c.boolean(data.get("optional", False), f"{path}.optional")
-    gen = data.get("generate")
-    if gen is not None:
-        g = c.mapping(gen, f"{path}.generate")
-        for k in g:
-            if k not in ("n_filings", "seed"):
-                raise c.fail(f"{path}.generate.{k}", "unknown field; valid fields: n_filings, seed")
-        if "n_filings" not in g:
-            raise c.fail(f"{path}.generate.n_filings", "missing (how many synthetic filings to generate)")
-        d.generate = {"n_filings": c.integer(g["n_filings"], f"{path}.generate.n_filings", 1),
-                      "seed": c.integer(g.get("seed", 0), f"{path}.generate.seed")}
-        if data.get("synthetic") is False:
-            raise c.fail(f"{path}.synthetic", "a generated data set is synthetic; drop 'synthetic: false'")
-        if d.csv or d.corpus or d.text_column:
-            raise c.fail(f"{path}.generate", "a generated data set takes no csv / corpus / text_column")
-        d.synthetic = True
-    else:
-        d.synthetic = c.boolean(data.get("synthetic", False), f"{path}.synthetic")
-        if d.csv is None:
-            raise c.fail(f"{path}.csv", "missing: the ground-truth CSV (or give 'generate' for a synthetic corpus)")
-        if (d.corpus is None) == (d.text_column is None):
-            raise c.fail(f"{path}.corpus", "give exactly one source of Item 1 text: 'corpus' (EDGAR-CORPUS file or "
-                                           "folder, or \"hf\") or 'text_column' (a column of the CSV)")
-    d.csv = _resolve(d.csv)
-    if d.corpus is not None and not (d.corpus == "hf" or d.corpus.startswith("hf:")):
-        d.corpus = _resolve(d.corpus)
-    prepared = c.string(data.get("prepared_dir"), f"{path}.prepared_dir", optional=True)
-    d.prepared_dir = str(_resolve(prepared or f"data/prepared/{label}"))
-    return d
+def _schema_at(loc: tuple) -> type[BaseModel] | None:
+    """The section model a location points into (for the list of valid fields of an unknown one)."""
+    if not loc[:-1]:
+        return ExperimentConfig
+    return {"models": ModelConfig, "datasets": DatasetConfig}.get(str(loc[0]))
 
 
 def from_dict(data: Any, where: str = "<config>") -> ExperimentConfig:
     """Validate a configuration mapping (as read from a file) into an :class:`ExperimentConfig`."""
-    c = _Checker(where)
-    data = c.mapping(data, "(top level)")
-    c.unknown(data, ExperimentConfig, "")
-    if "name" not in data:
-        raise c.fail("name", "missing (the run's name; results go to results/<name>)")
-    name = str(c.string(data["name"], "name"))
-    if not _LABEL_RE.match(name):
-        raise c.fail("name", f"use letters, digits, '.', '_' or '-' only, got {_show(name)}")
-    cfg = ExperimentConfig(name=name, source=where)
-    for key in ("datasets", "models"):
-        if not isinstance(data.get(key), list) or not data[key]:
-            raise c.fail(key, f"expected a non-empty list, got {_show(data.get(key))}")
-    cfg.datasets = [_dataset(c, d, f"datasets[{i}]") for i, d in enumerate(data["datasets"])]
-    cfg.models = [_model(c, m, f"models[{i}]") for i, m in enumerate(data["models"])]
-    for key, attr in (("datasets", "label"), ("models", "name")):
-        seen: set[str] = set()
-        for i, item in enumerate(getattr(cfg, key)):
-            value = getattr(item, attr)
-            if value in seen:
-                raise c.fail(f"{key}[{i}].{attr}", f"{value!r} appears twice")
-            seen.add(value)
-    if "methods" in data:
-        cfg.methods = c.str_list(data["methods"], "methods", METHODS)
-    if "questions" in data:
-        cfg.questions = c.str_list(data["questions"], "questions", QUESTION_KEYS)
-    if "k_grid" in data:
-        cfg.k_grid = c.k_grid(data["k_grid"], "k_grid")
-    if "seeds" in data:
-        cfg.seeds = c.int_list(data["seeds"], "seeds")
-    for key, minimum in (("top_n", 1), ("context_tokens", 16), ("max_new_tokens", 1), ("n_bootstrap", 1),
-                         ("condition_batch", 1), ("seed", 0)):
-        if key in data:
-            setattr(cfg, key, c.integer(data[key], key, minimum))
-    for key, choices in CHOICES.items():
-        if key in data:
-            setattr(cfg, key, c.choice(data[key], key, choices))
-    if max(cfg.k_grid) > cfg.top_n:
-        raise c.fail("k_grid", f"largest k ({max(cfg.k_grid)}) exceeds top_n ({cfg.top_n})")
-    results = c.string(data.get("results_dir"), "results_dir", optional=True)
-    cfg.results_dir = str(_resolve(results or f"results/{name}"))
-    if "source" in data:  # a to_dict() round trip keeps the original file
-        cfg.source = c.string(data["source"], "source", optional=True) or where
-    return cfg
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: field '(top level)': expected a mapping of fields, got {show_value(data)}")
+    try:
+        cfg = ExperimentConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        path = _path(err["loc"], err.get("ctx"))
+        problem = _HINTS.get(path, "") if err["type"] == "missing" else ""
+        problem = problem or _problem(err, _schema_at(err["loc"]))
+        if err["type"] == "missing" and path.endswith(".name") and path.startswith("models"):
+            problem = "missing (an alias, hub id or local model folder)"
+        if err["type"] == "missing" and path.endswith(".label"):
+            problem = "missing (a short name used for folders, e.g. 'edgar_sample')"
+        raise ConfigError(f"{where}: field '{path}': {problem}") from None
+    return cfg.model_copy(update={"source": data.get("source") or where}) if cfg.source is None else cfg
 
 
 # ------------------------------------------------------------------------------------------- loading
@@ -395,7 +397,7 @@ def _set_path(node: Any, segs: list[str], value: Any, key: str) -> None:
         else:
             node[seg] = copy.deepcopy(value)
     else:
-        raise KeyError(f"{seg!r} cannot be set inside {_show(node)}")
+        raise KeyError(f"{seg!r} cannot be set inside {show_value(node)}")
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
@@ -426,8 +428,7 @@ def load_config(path_or_preset: str | Path, overrides: dict[str, Any] | None = N
     data = apply_overrides(_read_file(path), overrides) if overrides else _read_file(path)
     where = str(path) + (f" (with overrides {', '.join(overrides)})" if overrides else "")
     cfg = from_dict(data, where)
-    cfg.source = str(path)
-    return cfg
+    return cfg.model_copy(update={"source": str(path)})
 
 
 # --------------------------------------------------------------------------------------- grids, keys

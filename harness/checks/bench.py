@@ -48,7 +48,10 @@ from harness.engine import decoding, probe
 from harness.engine.kvcache import crop_to
 from harness.engine.models import LoadedModel
 from harness.engine.random_models import RANDOM_SHAPES, random_llama
-from harness.methods import shared_pass as det
+from harness.heads import all_head_ids
+from harness.methods.base import DetectionSettings, QuestionScores
+from harness.methods.registry import METHOD_NAMES
+from harness.methods.shared_pass import detect_filing
 from harness.pipeline import conditions as abl
 from harness.store.atomic import atomic_write_json
 from harness.store.provenance import provenance
@@ -184,10 +187,10 @@ def load_bench_model(cfg: BenchConfig) -> LoadedModel:
 
 
 @torch.no_grad()
-def detection_path(model, fp: FilingPrompts, max_new_tokens: int) -> dict[str, det.QuestionScores]:
+def detection_path(model, fp: FilingPrompts, max_new_tokens: int) -> dict[str, QuestionScores]:
     """Ours: ``detect_filing`` with all three methods' probes; no tokenizer, so no early stop."""
-    settings = det.DetectionSettings(max_new_tokens=max_new_tokens)
-    return det.detect_filing(model, None, fp, settings)
+    settings = DetectionSettings(max_new_tokens=max_new_tokens)
+    return detect_filing(model, None, fp, settings)
 
 
 @torch.no_grad()
@@ -268,7 +271,7 @@ def reference_path(model, fp: FilingPrompts, max_new_tokens: int) -> dict[str, d
         model.set_attn_implementation(restore)
 
 
-def compare_paths(ours: dict[str, det.QuestionScores], ref: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def compare_paths(ours: dict[str, QuestionScores], ref: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """How far the reference path's scores are from ours on the same filing (informational)."""
     d_sum, d_qr, d_wu, qr_scale, same = 0.0, 0.0, 0.0, 0.0, 0
     for q, r in ref.items():
@@ -292,8 +295,8 @@ def ablation_batched(model, fp: FilingPrompts, conds: Sequence[abl.Condition], n
     """Ours: one prefix prefill per filing, then ``ablate_question`` per question (scope ``decode``)."""
     cache = decoding.prefill(model, fp.prefix_ids)
     p = len(fp.prefix_ids)
-    return {q: abl.ablate_question(model, None, cache, p, qp.ids, conds, n_layers, n_heads, mode, "decode",
-                                   max_new_tokens, set(), "newline_eos", condition_batch)
+    settings = abl.AblationSettings(mode, "decode", max_new_tokens, condition_batch)
+    return {q: abl.ablate_question(model, cache, p, qp.ids, conds, settings, decoding.StopRule.for_tokenizer(None))
             for q, qp in fp.prompts.items()}
 
 
@@ -694,10 +697,10 @@ class Bench:
         cfg, model, info = self.cfg, self.model, self.lm.info
         n = cfg.throughput_context
         fp = synthetic_filing(n, model.config.vocab_size, cfg.n_questions, cfg.question_tokens, cfg.seed)
-        all_heads = abl.all_head_ids(info.n_layers, info.n_heads)
+        all_heads = all_head_ids(info.n_layers, info.n_heads)
         seeds = list(range(cfg.n_seeds))
         top = {m: [all_heads[i] for i in np.random.default_rng(100 + j).permutation(len(all_heads))]
-               for j, m in enumerate(det.METHODS)}
+               for j, m in enumerate(METHOD_NAMES)}
         conds = abl.build_conditions(top, all_heads, cfg.k_grid, seeds, cfg.exclude_top_n)
         unique: list[tuple[str, ...]] = []
         for c in conds:
@@ -706,7 +709,7 @@ class Bench:
                 unique.append(key)
         n_dec = len(unique) * len(fp.prompts)
         sec: dict[str, Any] = {
-            "context_tokens": n, "questions": len(fp.prompts), "methods": len(det.METHODS), "k_grid": cfg.k_grid,
+            "context_tokens": n, "questions": len(fp.prompts), "methods": len(METHOD_NAMES), "k_grid": cfg.k_grid,
             "random_seeds": cfg.n_seeds, "exclude_top_n": cfg.exclude_top_n, "conditions": len(conds),
             "unique_head_sets": len(unique), "condition_batch": cfg.condition_batch, "mask_mode": cfg.mask_mode,
             "mask_scope": "decode", "max_new_tokens": cfg.max_new_tokens, "early_stop": False,

@@ -11,38 +11,65 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from transformers import DynamicCache
 
 from harness.engine import probe
 from harness.engine.kvcache import cache_length, expanded
+from harness.engine.models import count_heads
+from harness.engine.options import STOP_RULES
+
+_EOS_NAMES = ("<|eot_id|>", "<|im_end|>", "<end_of_turn>", "<|end_of_text|>", "<eos>")
 
 
-def stop_ids(tokenizer) -> set[int]:
-    """Token ids that end an answer under the study's stop rule: EOS-like tokens and any token with a newline."""
+def eos_like_ids(tokenizer) -> frozenset[int]:
+    """Token ids that end a turn or a text: the tokenizer's EOS and pad ids and the usual end-of-turn tokens."""
     ids: set[int] = set()
     if tokenizer is None:
-        return ids
+        return frozenset()
     for tok_id in (tokenizer.eos_token_id, getattr(tokenizer, "pad_token_id", None)):
         if isinstance(tok_id, int):
             ids.add(tok_id)
     vocab = tokenizer.get_vocab()  # built once: a dict of the whole vocabulary
-    for name in ("<|eot_id|>", "<|im_end|>", "<end_of_turn>", "<|end_of_text|>", "<eos>"):
+    for name in _EOS_NAMES:
         if isinstance(vocab.get(name), int):
             ids.add(vocab[name])
-    return ids
+    return frozenset(ids)
 
 
-def is_stop(token_id: int, tokenizer, stops: set[int], rule: str) -> bool:
-    """Whether decoding stops after ``token_id`` under ``rule``."""
-    if tokenizer is None:
-        return rule == "upstream" and token_id in (10, 144)
-    if rule == "upstream":
-        from third_party.wu24 import upstream_should_stop
+@dataclass(frozen=True)
+class StopRule:
+    """When greedy decoding of one row stops (checked after each appended token).
 
-        return upstream_should_stop(tokenizer.convert_ids_to_tokens(token_id), token_id)
-    return token_id in stops or "\n" in tokenizer.decode([token_id])
+    ``newline_eos`` (the study's): a token whose text holds a newline, or an EOS-like token.
+    ``upstream`` (Wu et al. 2024): the token string ``<0x0A>`` or the id 144; EOS does not stop it.
+    Without a tokenizer (byte-level test models) ``upstream`` stops on ids 10 and 144, ``newline_eos`` never.
+    """
+
+    rule: str
+    tokenizer: Any = field(default=None, compare=False, repr=False)
+    eos_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer, rule: str = "newline_eos") -> StopRule:
+        """The rule for ``tokenizer`` (its EOS-like ids looked up once)."""
+        if rule not in STOP_RULES:
+            raise ValueError(f"stop rule must be one of {', '.join(STOP_RULES)}, got {rule!r}")
+        return cls(rule, tokenizer, eos_like_ids(tokenizer))
+
+    def done(self, ids: Sequence[int]) -> bool:
+        """Whether a row that has generated ``ids`` (the newest last) stops here."""
+        token_id = int(ids[-1])
+        if self.tokenizer is None:
+            return self.rule == "upstream" and token_id in (10, 144)
+        if self.rule == "upstream":
+            from third_party.wu24 import upstream_should_stop
+
+            return upstream_should_stop(self.tokenizer.convert_ids_to_tokens(token_id), token_id)
+        return token_id in self.eos_ids or "\n" in self.tokenizer.decode([token_id])
 
 
 def forward(model, ids: Sequence[int], cache: DynamicCache) -> torch.Tensor:
@@ -64,17 +91,18 @@ def prefill(model, prefix_ids: Sequence[int]) -> DynamicCache:
 
 @torch.no_grad()
 def decode_batch(
-    model, tokenizer, cache: DynamicCache, first_ids: Sequence[int], head_sets: Sequence[Sequence[str]],
-    n_layers: int, n_heads: int, mode: str, max_new_tokens: int, stops: set[int], stop_rule: str,
-    share_prefix: bool = True,
+    model, cache: DynamicCache, first_ids: Sequence[int], head_sets: Sequence[Sequence[str]], mode: str,
+    max_new_tokens: int, stop: StopRule, share_prefix: bool = True,
 ) -> list[list[int]]:
     """Greedy-decode one row per head set over ``cache`` (batch 1), feeding ``first_ids`` first, masked.
 
-    With ``share_prefix`` the rows attend to ``cache`` in place (read once per step for the whole batch,
-    never copied: :func:`harness.engine.probe.shared_prefix`); otherwise each row gets a copy of it.
-    Returns the generated ids of each row (stopping per row at the stop rule).
+    ``mode``: the head mask's mode (``uniform`` / ``zero``). With ``share_prefix`` the rows attend to
+    ``cache`` in place (read once per step for the whole batch, never copied:
+    :func:`harness.engine.probe.shared_prefix`); otherwise each row gets a copy of it. Returns the
+    generated ids of each row (stopping per row at ``stop``).
     """
     b = len(head_sets)
+    n_layers, n_heads = count_heads(model.config)[:2]
     mask = probe.HeadMask.from_heads(head_sets, n_layers, n_heads, mode)
     device = model.device
     p = cache_length(cache)
@@ -97,7 +125,7 @@ def decode_batch(
             for i, t in enumerate(nxt):
                 if not done[i]:
                     out_ids[i].append(int(t))
-                    done[i] = is_stop(int(t), tokenizer, stops, stop_rule)
+                    done[i] = stop.done(out_ids[i])
             if all(done):
                 break
             x = torch.tensor(nxt, device=device)[:, None]

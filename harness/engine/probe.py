@@ -27,9 +27,10 @@ from typing import Literal, Protocol
 
 import torch
 
+from harness.engine.options import ATTENTION_BACKENDS
+
 MaskMode = Literal["uniform", "zero"]
 
-_DELEGATES = ("sdpa", "eager", "flash_attention_2")
 # Probe rows are computed for at most this many (batch x heads x rows x keys) floats at once.
 _ROW_CHUNK_ELEMENTS = 64 * 1024 * 1024
 
@@ -392,8 +393,8 @@ def _make_probe_attention(delegate: str):
 
 def register_probe_attention(delegate: str = "sdpa") -> str:
     """Register the probe (delegating to ``delegate``) and return the name to pass as ``attn_implementation``."""
-    if delegate not in _DELEGATES:
-        raise ValueError(f"attention delegate must be one of {_DELEGATES}, got {delegate!r}")
+    if delegate not in ATTENTION_BACKENDS:
+        raise ValueError(f"attention delegate must be one of {ATTENTION_BACKENDS}, got {delegate!r}")
     from transformers import AttentionInterface
     from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, AttentionMaskInterface
 

@@ -1,4 +1,4 @@
-"""Ablation: answers with the top-k heads (or k random non-top heads) masked.
+"""Ablation conditions and their decoding: answers with the top-k heads (or k random non-top heads) masked.
 
 Per (filing, question): the shared context prefix is prefilled once per filing; with scope ``decode``
 (Wu24) the question suffix minus its last token is fed once, unmasked, and every condition
@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from transformers import DynamicCache
 
-from harness.engine import probe
-from harness.engine.decoding import decode_batch, forward
+from harness.engine.decoding import StopRule, decode_batch, forward
 from harness.engine.kvcache import crop_to
+from harness.heads import sort_heads
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,9 @@ class Condition:
         return f"{self.method}/{kind}/k={self.k}"
 
 
-def all_head_ids(n_layers: int, n_heads: int) -> list[str]:
-    """Every head id in layer-major order."""
-    return [probe.head_id(layer, h) for layer in range(n_layers) for h in range(n_heads)]
-
-
 def random_heads(pool: Sequence[str], k: int, seed: int) -> tuple[str, ...]:
     """k heads drawn uniformly from ``pool`` (sorted first) with ``seed``; nested in k for a fixed seed."""
-    ordered = sorted(pool, key=probe.parse_head)
+    ordered = sort_heads(pool)
     if k > len(ordered):
         raise ValueError(f"cannot draw {k} random heads from a pool of {len(ordered)}")
     perm = np.random.default_rng(seed).permutation(len(ordered))
@@ -73,34 +68,43 @@ def build_conditions(
     return conds
 
 
+@dataclass(frozen=True)
+class AblationSettings:
+    """How the conditions of one prompt are decoded (all part of the ablation unit's key)."""
+
+    mask_mode: str = "uniform"  # or "zero"
+    mask_scope: str = "decode"  # or "all": the prompt is masked too
+    max_new_tokens: int = 16
+    condition_batch: int = 32  # rows decoded per batch
+
+
 @torch.no_grad()
 def ablate_question(
-    model, tokenizer, cache: DynamicCache, prefix_len: int, ids: Sequence[int], conditions: Sequence[Condition],
-    n_layers: int, n_heads: int, mode: str, scope: str, max_new_tokens: int, stops: set[int], stop_rule: str,
-    condition_batch: int,
+    model, cache: DynamicCache, prefix_len: int, ids: Sequence[int], conditions: Sequence[Condition],
+    settings: AblationSettings, stop: StopRule,
 ) -> dict[tuple[str, ...], list[int]]:
     """Generated ids for each distinct head set of ``conditions`` on one prompt (cache holds the prefix)."""
     unique: list[tuple[str, ...]] = []
     for c in conditions:
-        key = tuple(sorted(c.heads, key=probe.parse_head))
+        key = tuple(sort_heads(c.heads))
         if key not in unique:
             unique.append(key)
     results: dict[tuple[str, ...], list[int]] = {}
     suffix = list(ids[prefix_len:])
     cache_for_rows = cache
-    if scope == "decode":
+    if settings.mask_scope == "decode":
         if len(suffix) > 1:
             forward(model, suffix[:-1], cache)
         first = suffix[-1:]
-    elif scope == "all":
+    elif settings.mask_scope == "all":
         first = list(ids)
         cache_for_rows = DynamicCache()
     else:
-        raise ValueError(f"mask scope must be 'decode' or 'all', got {scope!r}")
-    for i in range(0, len(unique), condition_batch):
-        chunk = unique[i : i + condition_batch]
-        gens = decode_batch(model, tokenizer, cache_for_rows, first, chunk, n_layers, n_heads, mode,
-                            max_new_tokens, stops, stop_rule)
+        raise ValueError(f"mask scope must be 'decode' or 'all', got {settings.mask_scope!r}")
+    batch = settings.condition_batch
+    for i in range(0, len(unique), batch):
+        chunk = unique[i : i + batch]
+        gens = decode_batch(model, cache_for_rows, first, chunk, settings.mask_mode, settings.max_new_tokens, stop)
         results.update(zip(chunk, gens, strict=False))
     crop_to(cache, prefix_len)
     return results

@@ -68,7 +68,10 @@ def _prepared(d: DatasetConfig) -> bool:
 def run_model_step(cfg: ExperimentConfig, step: str, model: str | None = None, dataset: str | None = None,
                    shard=None) -> None:
     """Detection or ablation for every (data set, model); the merging process writes the run manifest."""
-    from harness.pipeline.study import Shard, StudyContext, run_ablation, run_detection
+    from harness.pipeline.ablate import run_ablation
+    from harness.pipeline.context import StudyContext
+    from harness.pipeline.detect import run_detection
+    from harness.pipeline.shards import Shard
 
     runner = {"detect": run_detection, "ablate": run_ablation}[step]
     for d in select_datasets(cfg, dataset):
@@ -89,7 +92,7 @@ def write_manifest(cfg: ExperimentConfig, d: DatasetConfig, rd: Path, ctx) -> No
     """results/<run>/<data set>/run_manifest.json: the configuration, the models seen, the split sizes."""
     from dataclasses import asdict
 
-    from harness.pipeline.study import load_split
+    from harness.pipeline.context import load_split
 
     path = rd / "run_manifest.json"
     old = json.loads(path.read_text()) if path.exists() else {}

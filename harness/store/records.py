@@ -1,6 +1,6 @@
 """The record schemas: what every file the study writes holds, used by its writers and readers alike.
 
-- :class:`Sample`: one prepared filing (``data/prepared/<data set>/{train,test}_samples.json``).
+- :class:`adapters.sample.Sample`: one prepared filing (``data/prepared/<data set>/{train,test}_samples.json``).
 - :class:`QuestionRecord` and :class:`DetectionCheckpoint`: one filing's raw per-question scores
   (``cache/detection/<model>/<sample>.json``); :class:`AblationCheckpoint`: its answers under every head set.
 - :class:`DetectionUnit`: one (model, method, question) detection (``detection/<method>/<model>__<q>.json``).
@@ -17,11 +17,13 @@ the field's path (:func:`load_record`).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from adapters.sample import Sample  # noqa: F401 (the prepared-sample schema, re-exported)
 from harness.heads import parse_head
 
 
@@ -33,25 +35,6 @@ class Record(BaseModel):
     """Base of every schema: extra fields kept, validation on assignment."""
 
     model_config = ConfigDict(extra="allow", validate_assignment=True)
-
-
-# ------------------------------------------------------------------------------------------- samples
-
-
-class Sample(Record):
-    """One prepared filing: its Item 1 text, canonical answers, evidence spans and per-question status."""
-
-    sample_id: str
-    text: str
-    answers: dict[str, str | None]
-    usable: dict[str, bool]
-    evidence_chars: dict[str, list[tuple[int, int]]] = Field(default_factory=dict)
-    excluded: dict[str, str] = Field(default_factory=dict)
-    source_line: int | None = None
-    filename: str | None = None
-    cik: str | None = None
-    year: str | None = None
-    company: str | None = None
 
 
 # --------------------------------------------------------------------------------------- checkpoints
@@ -160,15 +143,24 @@ class DetectionUnit(UnitHeader):
 
 
 class CurvePoint(Record):
-    """Accuracy at one k (a share in [0, 1]; None when no test sample could be scored)."""
+    """Accuracy at one k (a share in [0, 1]; None (NaN while computing) when no test sample could be scored)."""
 
     k: int = Field(ge=0)
-    accuracy: float | None = Field(ge=0.0, le=1.0)
-    ci_low: float | None = Field(ge=0.0, le=1.0)
-    ci_high: float | None = Field(ge=0.0, le=1.0)
+    accuracy: float | None
+    ci_low: float | None
+    ci_high: float | None
     rouge_recall: float | None = None
     n: int = Field(default=0, ge=0)
     seed: int | None = None
+
+    @field_validator("accuracy", "ci_low", "ci_high")
+    @classmethod
+    def _share(cls, v: float | None) -> float | None:
+        if v is None or math.isnan(v):
+            return None
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"expected a share in [0, 1], got {v!r}")
+        return v
 
 
 class RandomSummary(Record):
@@ -250,5 +242,5 @@ def load_record(schema: type[R], path: str | Path) -> R:
 
 
 def dump_record(record: BaseModel) -> dict[str, Any]:
-    """Plain-JSON form of a record (fields in schema order, extra fields after them)."""
-    return record.model_dump(mode="json")
+    """Plain-JSON form of a record: the fields it was given (schema order, extra fields after them)."""
+    return record.model_dump(mode="json", exclude_unset=True)

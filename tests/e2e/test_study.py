@@ -95,7 +95,7 @@ def test_study_units_deterministic_and_resumable(tmp_path, tiny_model_dir, monke
 
 def test_shards_partition_the_samples_and_merge(tmp_path, tiny_model_dir, monkeypatch):
     """Two manual shards then a merging run give the same unit files as one process."""
-    from harness.pipeline.study import Shard
+    from harness.pipeline.shards import Shard
 
     assert Shard(0, 2).take(list(range(5))) == [0, 2, 4] and Shard(1, 2).take(list(range(5))) == [1, 3]
     assert not Shard(0, 2).merges and Shard(0, 2, synchronized=True).merges and Shard().merges

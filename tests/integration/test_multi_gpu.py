@@ -15,8 +15,10 @@ def test_split_model_equals_one_gpu():
 
     from harness.checks.bench import synthetic_filing
     from harness.engine import decoding
+    from harness.engine.decoding import StopRule
     from harness.engine.probe import register_probe_attention
-    from harness.methods import shared_pass as det
+    from harness.methods.base import DetectionSettings
+    from harness.methods.shared_pass import detect_filing
     from harness.pipeline import conditions as abl
 
     torch.manual_seed(0)
@@ -25,15 +27,16 @@ def test_split_model_equals_one_gpu():
     cfg._attn_implementation = register_probe_attention("sdpa")
     model = LlamaForCausalLM(cfg).eval().to(torch.float32)
     fp = synthetic_filing(1024, 32000, seed=1)
-    settings = det.DetectionSettings(max_new_tokens=4)
+    settings = DetectionSettings(max_new_tokens=4)
 
     def run(m):
-        res = det.detect_filing(m, None, fp, settings)
+        res = detect_filing(m, None, fp, settings)
         qp = next(iter(fp.prompts.values()))
         cache = decoding.prefill(m, fp.prefix_ids)
         conds = [abl.Condition("m", 2, "top", None, ("1-1", "5-3")), abl.Condition("m", 0, "top", None, ())]
-        gens = abl.ablate_question(m, None, cache, len(fp.prefix_ids), qp.ids, conds, 8, 16, "uniform", "decode",
-                                   4, set(), "newline_eos", 8)
+        abl_settings = abl.AblationSettings("uniform", "decode", max_new_tokens=4, condition_batch=8)
+        gens = abl.ablate_question(m, cache, len(fp.prefix_ids), qp.ids, conds, abl_settings,
+                                   StopRule.for_tokenizer(None))
         return res, gens
 
     one_res, one_gens = run(model.to("cuda:0"))

@@ -53,14 +53,13 @@ def test_rows_equal_output_attentions(eager_model, masked):
 @pytest.mark.parametrize("name", ["smollm2-135m-instruct", "gemma3-270m"])
 def test_shared_prefix_decoding_equals_copied_cache(name):
     """Batched decoding over the uncopied shared prefix = decoding over per-row copies (Gemma: past its window)."""
-    from harness.engine.decoding import decode_batch, prefill
+    from harness.engine.decoding import StopRule, decode_batch, prefill
 
     lm = load_model(name, dtype="float32", device="cpu", attn="sdpa", probe=True)
     ids = _ids(lm, 640)[0].tolist()
     cache = prefill(lm.model, ids[:-1])
     sets = [[], ["3-1", "5-0"], [f"{lm.info.n_layers - 1}-{lm.info.n_heads - 1}"]]
-    args = (lm.model, lm.tokenizer, cache, ids[-1:], sets, lm.info.n_layers, lm.info.n_heads, "uniform", 6,
-            set(), "newline_eos")
+    args = (lm.model, cache, ids[-1:], sets, "uniform", 6, StopRule.for_tokenizer(lm.tokenizer, "newline_eos"))
     shared = decode_batch(*args, share_prefix=True)
     copied = decode_batch(*args, share_prefix=False)
     assert shared == copied

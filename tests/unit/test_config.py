@@ -252,23 +252,24 @@ def test_effective_grid_keeps_a_grid_that_fits():
 
 
 def test_effective_grid_falls_back_to_the_model_preset():
-    grid, top_n, warning = effective_grid(ModelConfig("gemma3-270m"), 72)
+    grid, top_n, warning = effective_grid(ModelConfig(name="gemma3-270m"), 72)
     assert (grid, top_n) == (PRESET_GRIDS["gemma3-270m"]["k_grid"], PRESET_GRIDS["gemma3-270m"]["top_n"])
     assert warning and "72 heads" in warning and "preset" in warning
 
 
 @pytest.mark.parametrize("n_total", [2, 7, 16, 72, 99])
 def test_effective_grid_scales_down_for_unknown_small_models(n_total):
-    grid, top_n, warning = effective_grid(ModelConfig("some-small-model"), n_total)
+    grid, top_n, warning = effective_grid(ModelConfig(name="some-small-model"), n_total)
     assert warning and f"{n_total} heads" in warning
     assert grid[0] == 0 and grid == sorted(set(grid)) and len(grid) >= 2
     assert max(grid) <= top_n and top_n + max(grid) <= n_total
 
 
 def test_effective_grid_uses_per_model_then_run_defaults():
-    cfg = ExperimentConfig(name="x", k_grid=[0, 2, 4], top_n=6)
-    assert effective_grid(ModelConfig("m"), 100, cfg) == ([0, 2, 4], 6, None)
-    assert effective_grid(ModelConfig("m", k_grid=[0, 1], top_n=3), 100, cfg) == ([0, 1], 3, None)
+    cfg = ExperimentConfig(name="x", k_grid=[0, 2, 4], top_n=6, models=[{"name": "m"}],
+                           datasets=[{"label": "d", "generate": {"n_filings": 2}}])
+    assert effective_grid(ModelConfig(name="m"), 100, cfg) == ([0, 2, 4], 6, None)
+    assert effective_grid(ModelConfig(name="m", k_grid=[0, 1], top_n=3), 100, cfg) == ([0, 1], 3, None)
 
 
 # ------------------------------------------------------------------------------------------ config_key
@@ -299,3 +300,9 @@ def test_config_key_accepts_dataclasses_paths_and_numpy():
     assert config_key({"n": np.int64(3), "f": np.float32(0.5)}) == config_key({"n": 3, "f": 0.5})
     with pytest.raises(TypeError, match="cannot serialise"):
         config_key({"x": object()})
+
+
+def test_the_schema_is_json_schema():
+    schema = ExperimentConfig.model_json_schema()
+    assert {"datasets", "models", "k_grid", "mask_mode"} <= set(schema["properties"])
+    assert schema["properties"]["mask_mode"]["enum"] == ["uniform", "zero"]

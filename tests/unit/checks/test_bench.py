@@ -10,6 +10,7 @@ import torch
 
 from harness.checks import bench
 from harness.engine.random_models import random_llama
+from harness.heads import all_head_ids
 from harness.pipeline import conditions as abl
 
 
@@ -59,7 +60,7 @@ def test_reference_path_computes_what_detection_computes(tiny):
 
 
 def test_unique_conditions_counts_the_distinct_head_sets():
-    heads = abl.all_head_ids(32, 32)
+    heads = all_head_ids(32, 32)
     rng = np.random.default_rng(0)
     tops = {m: [heads[i] for i in rng.permutation(len(heads))] for m in ("a", "b", "c")}
     conds = abl.build_conditions(tops, heads, bench.STUDY_K_GRID, range(5), 50)

@@ -138,7 +138,7 @@ def test_consumers_reduce_rows():
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_cuda_rows_and_masks(dtype):
     """On CUDA: probe rows equal eager maps; shared-prefix batched decoding equals per-row copies."""
-    from harness.engine.decoding import decode_batch, prefill
+    from harness.engine.decoding import StopRule, decode_batch, prefill
 
     model = tiny_llama(attn="eager").to("cuda", dtype)
     ids = _ids(300).cuda()
@@ -158,5 +158,5 @@ def test_cuda_rows_and_masks(dtype):
     sdpa = tiny_llama(attn="sdpa").to("cuda", torch.float32)
     cache = prefill(sdpa, ids[0, :-1].tolist())
     sets = [[], ["1-1", "2-0"], ["3-3"]]
-    args = (sdpa, None, cache, ids[0, -1:].tolist(), sets, 4, 4, "uniform", 5, set(), "newline_eos")
+    args = (sdpa, cache, ids[0, -1:].tolist(), sets, "uniform", 5, StopRule.for_tokenizer(None))
     assert decode_batch(*args, share_prefix=True) == decode_batch(*args, share_prefix=False)

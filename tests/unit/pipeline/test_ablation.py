@@ -7,8 +7,10 @@ import torch
 from transformers import DynamicCache
 
 from harness.engine import probe
+from harness.engine.decoding import StopRule
+from harness.heads import all_head_ids
 from harness.pipeline import conditions as abl
-from tests.helpers.tiny_lm import tiny_llama, tiny_tokenizer
+from tests.helpers.tiny_lm import tiny_llama
 
 
 def _one_run(model, ids, heads, mode, n_new, scope="decode"):
@@ -33,7 +35,7 @@ def _one_run(model, ids, heads, mode, n_new, scope="decode"):
 @pytest.mark.parametrize("mode", ["uniform", "zero"])
 @pytest.mark.parametrize("scope", ["decode", "all"])
 def test_batched_conditions_equal_single_runs(mode, scope):
-    model, tok = tiny_llama(), tiny_tokenizer()
+    model = tiny_llama()
     g = torch.Generator().manual_seed(3)
     ids = torch.randint(3, 390, (30,), generator=g).tolist()
     prefix_len = 12
@@ -44,8 +46,8 @@ def test_batched_conditions_equal_single_runs(mode, scope):
     cache = DynamicCache()
     with torch.no_grad():
         model(torch.tensor([ids[:prefix_len]]), past_key_values=cache)
-    got = abl.ablate_question(model, tok, cache, prefix_len, ids, conds, 4, 4, mode, scope, max_new_tokens=5,
-                              stops=set(), stop_rule="newline_eos", condition_batch=2)
+    settings = abl.AblationSettings(mask_mode=mode, mask_scope=scope, max_new_tokens=5, condition_batch=2)
+    got = abl.ablate_question(model, cache, prefix_len, ids, conds, settings, StopRule.for_tokenizer(None))
     assert len(got) == 3
     from harness.engine.kvcache import cache_length
 
@@ -56,7 +58,7 @@ def test_batched_conditions_equal_single_runs(mode, scope):
 
 
 def test_random_heads_deterministic_nested_and_outside_top():
-    heads = abl.all_head_ids(6, 5)
+    heads = all_head_ids(6, 5)
     top = {"m": heads[::-1][:10]}
     conds = abl.build_conditions(top, heads, [0, 2, 4], seeds=[0, 1], exclude_top_n=10)
     rnd = [c for c in conds if c.kind == "random"]
@@ -71,4 +73,4 @@ def test_random_heads_deterministic_nested_and_outside_top():
 
 def test_grid_larger_than_top_list_is_an_error():
     with pytest.raises(ValueError, match="k grid"):
-        abl.build_conditions({"m": ["0-0"]}, abl.all_head_ids(2, 2), [0, 2], [0], 1)
+        abl.build_conditions({"m": ["0-0"]}, all_head_ids(2, 2), [0, 2], [0], 1)

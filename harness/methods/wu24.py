@@ -1,0 +1,50 @@
+"""Wu et al. (2024) retrieval score: while the model writes the answer, how often each head's top-1
+attended key is the evidence token being copied (port: :mod:`third_party.wu24`).
+
+A sample counts only when its answer succeeded (the ``wu24_gate``: the study's normalised answer match, or
+upstream's ROUGE-1 recall gate).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from harness.methods.base import PassContext, QuestionScores, Signals
+from third_party.wu24 import retrieval_scores_from_top1, rouge_gate
+
+
+class Wu24RetrievalScore:
+    """Copy-paste credit of the top-1 key during greedy decoding."""
+
+    name = "wu24"
+
+    def fill(self, res: QuestionScores, sig: Signals, qp: Any, ctx: PassContext) -> None:
+        if not qp.wu24_spans:
+            res.reasons["wu24"] = qp.reason or "no evidence span for Wu24 (needle not found or outside the window)"
+            return
+        top1 = torch.stack(sig.top1).cpu().numpy()  # (S, L, H)
+        res.wu24 = retrieval_scores_from_top1(top1, sig.generated, qp.ids, qp.wu24_spans)
+        gate = ctx.settings.wu24_gate
+        if gate == "rouge":
+            _, res.wu24_success = rouge_gate(qp.answer, sig.answer_text)
+        else:
+            res.wu24_success = res.correct
+        if not res.wu24_success:
+            res.reasons["wu24"] = f"answer failed the {gate} gate: {sig.answer_text!r}"
+
+    def sample_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
+        return res.wu24 if res.wu24_success else None
+
+    def exclusion_reason(self, res: QuestionScores, variant: str) -> str:
+        return res.reasons.get("wu24", "excluded")
+
+    def unit_extra(self, per_sample: list[QuestionScores], used: dict[str, np.ndarray], top_n: int,
+                   variant: str, gate: str) -> dict[str, Any]:
+        """How many samples passed the gate, and which gate."""
+        return {"n_success": len(used), "gate": gate}
+
+
+METHOD = Wu24RetrievalScore()

@@ -1,0 +1,94 @@
+"""What the steps of one (configuration, data set, model) share: the run folder, settings, the model.
+
+The model is loaded on first use, so a rerun whose units are all done only reads files; the prepared splits
+are read as :class:`adapters.sample.Sample` records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from adapters.sample import Sample
+from harness.config import DatasetConfig, ExperimentConfig, ModelConfig
+from harness.methods.base import DetectionSettings
+from harness.pipeline.conditions import AblationSettings
+from harness.pipeline.shards import Shard
+from harness.store.keys import config_key
+from harness.store.records import validate_record
+from harness.store.units import UnitStore, model_slug
+
+
+def load_split(prepared_dir: str | Path, split: str) -> list[Sample]:
+    """The ``train`` or ``test`` samples of a prepared data folder."""
+    path = Path(prepared_dir) / f"{split}_samples.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run `make prepare` (python -m harness prepare) first")
+    rows = json.loads(path.read_text())["samples"]
+    return [validate_record(Sample, r, f"{path} sample {i}") for i, r in enumerate(rows)]
+
+
+def sample_hash(rec: Sample, questions: Sequence[str]) -> str:
+    """Key of what a sample contributes to the given questions (text, answers, evidence, usability)."""
+    return config_key({"text": rec.text, "answers": {q: rec.answers.get(q) for q in questions},
+                       "evidence": {q: _spans(rec.evidence_chars.get(q)) for q in questions},
+                       "usable": {q: rec.usable.get(q) for q in questions}})
+
+
+def _spans(spans: list | None) -> list | None:
+    return None if spans is None else [list(s) for s in spans]
+
+
+class StudyContext:
+    """Paths, settings and the (lazily loaded) model of one (configuration, data set, model)."""
+
+    def __init__(self, cfg: ExperimentConfig, dataset: DatasetConfig, model_cfg: ModelConfig, run_dir: Path,
+                 shard: Shard | None = None) -> None:
+        self.cfg, self.dataset, self.model_cfg = cfg, dataset, model_cfg
+        self.shard = shard or Shard()
+        self.run_dir = Path(run_dir)
+        self.store = UnitStore(self.run_dir)
+        self.slug = model_slug(model_cfg.name)
+        self._loaded = None
+
+    @property
+    def model_loaded(self) -> bool:
+        """Whether the model has been loaded (a run that only merged finished units never loads it)."""
+        return self._loaded is not None
+
+    @property
+    def loaded(self):
+        """The model, tokenizer and info, loaded on first use."""
+        if self._loaded is None:
+            from harness.engine.models import load_model
+
+            device = self.model_cfg.device
+            if device == "cuda" and self.shard.world > 1:
+                device = f"cuda:{self.shard.local_rank}"  # one GPU per process in a data-parallel run
+            self._loaded = load_model(self.model_cfg.name, dtype=self.model_cfg.dtype, device=device,
+                                      attn=self.model_cfg.attn)
+        return self._loaded
+
+    @property
+    def top_n(self) -> int:
+        """How many top heads a detection lists (the model's own setting, else the run's)."""
+        return int(self.model_cfg.top_n or self.cfg.top_n)
+
+    def detection_settings(self) -> DetectionSettings:
+        """What changes the per-sample detection scores."""
+        return DetectionSettings(max_new_tokens=self.cfg.max_new_tokens, stop=self.cfg.stop,
+                                 wu24_gate=self.cfg.wu24_gate, qrhead_layout=self.cfg.qrhead_layout)
+
+    def ablation_settings(self) -> AblationSettings:
+        """How the ablation conditions are decoded."""
+        return AblationSettings(mask_mode=self.cfg.mask_mode, mask_scope=self.cfg.mask_scope,
+                                max_new_tokens=self.cfg.max_new_tokens, condition_batch=self.cfg.condition_batch)
+
+    def model_fingerprint(self) -> dict[str, Any]:
+        """Identity of the model for result keys (id, weights hash or revision, shape, dtype)."""
+        info = self.loaded.info
+        return {"name": self.model_cfg.name, "id": info.id, "revision_or_hash": info.revision_or_hash,
+                "n_layers": info.n_layers, "n_heads": info.n_heads, "dtype": info.dtype,
+                "attn": info.attn_implementation}

@@ -1,0 +1,116 @@
+"""The detection step: every (model, method, question) unit of a data set's train split.
+
+Units of output are one JSON per (model, method, question); units of computation are one filing, whose
+per-question scores are checkpointed atomically under a key of their full configuration
+(``cache/detection/<model>/<sample>.json``), so a killed run loses at most the filing in flight and a rerun
+skips what is done. Every process of a data-parallel run checkpoints its shard; the merging process writes
+the unit files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from adapters.prompts import build_filing_groups
+from adapters.sample import Sample
+from harness.methods.base import QuestionScores
+from harness.methods.registry import get_method
+from harness.methods.scores import aggregate, rank_heads, scores_dict
+from harness.methods.shared_pass import detect_filing
+from harness.pipeline.context import StudyContext, load_split, sample_hash
+from harness.store.keys import config_key, data_hash
+from harness.store.records import DetectionCheckpoint, DetectionUnit, dump_record, load_record
+
+
+def detection_checkpoint(ctx: StudyContext, rec: Sample, questions: Sequence[str]) -> DetectionCheckpoint:
+    """One filing's per-question scores: read when done under the same key, else computed and written."""
+    key = config_key({"kind": "detection-sample", "model": ctx.model_fingerprint(),
+                      "settings": asdict(ctx.detection_settings()), "context_tokens": ctx.cfg.context_tokens,
+                      "evidence": ctx.cfg.evidence, "questions": list(questions),
+                      "sample": sample_hash(rec, questions)})
+    path = ctx.run_dir / "cache" / "detection" / ctx.slug / f"{rec.sample_id}.json"
+    if ctx.store.is_done(path, key):
+        return load_record(DetectionCheckpoint, path)
+    lm = ctx.loaded
+    chat = bool(lm.info.is_instruct and lm.info.chat_template)
+    groups = build_filing_groups(lm.tokenizer, rec, questions, ctx.cfg.context_tokens, chat, ctx.cfg.evidence)
+    res: dict[str, QuestionScores] = {}
+    for fp in groups:
+        res.update(detect_filing(lm.model, lm.tokenizer, fp, ctx.detection_settings()))
+    checkpoint = DetectionCheckpoint(sample_id=rec.sample_id, prompts=[fp.summary() for fp in groups], chat=chat,
+                                     questions={q: res[q].to_json() for q in questions})
+    ctx.store.write(path, dump_record(checkpoint), key)
+    return checkpoint
+
+
+def unit_key(ctx: StudyContext, method: str, question: str, data_key: str) -> str:
+    """Key of one detection unit: model, method, question, train data and every setting that matters."""
+    cfg = ctx.cfg
+    return config_key({"kind": "detection", "model": ctx.model_fingerprint(), "method": method,
+                       "question": question, "data": data_key, "settings": asdict(ctx.detection_settings()),
+                       "context_tokens": cfg.context_tokens, "summed_variant": cfg.summed_variant,
+                       "evidence": cfg.evidence, "top_n": ctx.top_n})
+
+
+def run_detection(ctx: StudyContext) -> list[Path]:
+    """Write results/<run>/detection/<method>/<model>__<question>.json for every method and question."""
+    cfg = ctx.cfg
+    train = load_split(ctx.dataset.prepared_dir, "train")
+    questions = list(cfg.questions)
+    data_key = data_hash([dump_sample(r) for r in train])
+    unit_keys = {(m, q): unit_key(ctx, m, q, data_key) for m in cfg.methods for q in questions}
+    paths = {u: ctx.store.path_for("detection", u[0], ctx.slug, u[1]) for u in unit_keys}
+    todo = [u for u in unit_keys if not ctx.store.is_done(paths[u], unit_keys[u])]
+    if not todo:
+        ctx.store.log("skipped", f"detection {ctx.slug}: all {len(unit_keys)} units done")
+        return list(paths.values())
+    for rec in tqdm(ctx.shard.take(train), desc=f"detect {ctx.slug} [{ctx.dataset.label}]", unit="filing",
+                    disable=ctx.shard.rank > 0):
+        detection_checkpoint(ctx, rec, questions)
+    ctx.shard.barrier()
+    if not ctx.shard.merges:
+        return []  # rank 0 (or a later run without --shard) merges every shard's checkpoints
+    per_sample = [detection_checkpoint(ctx, rec, questions) for rec in train]
+    for m, q in todo:
+        unit = detection_unit(ctx, m, q, per_sample)
+        ctx.store.write(paths[(m, q)], dump_record(unit), unit_keys[(m, q)])
+        ctx.store.log("done", f"detection {m} {ctx.slug} {q}: {unit.n_samples_used} samples")
+    return list(paths.values())
+
+
+def dump_sample(rec: Sample) -> dict[str, Any]:
+    """A sample as the prepared split file holds it (what the train/test data hashes are computed over)."""
+    return rec.model_dump(mode="json", exclude_unset=True)
+
+
+def detection_unit(ctx: StudyContext, method: str, q: str, per_sample: list[DetectionCheckpoint]) -> DetectionUnit:
+    """The unit file of (model, ``method``, ``q``): mean of the samples that count, the top list, exclusions."""
+    impl = get_method(method)
+    variant = ctx.cfg.summed_variant
+    used: dict[str, np.ndarray] = {}
+    exclusions = []
+    records = [QuestionScores.from_json(s.questions[q].model_dump()) for s in per_sample]
+    for s, qs in zip(per_sample, records, strict=True):
+        score = impl.sample_score(qs, variant)
+        if score is None:
+            exclusions.append({"sample_id": s.sample_id, "reason": impl.exclusion_reason(qs, variant)})
+        else:
+            used[s.sample_id] = score
+    info = ctx.loaded.info
+    scores = aggregate(used) if used else np.zeros((info.n_layers, info.n_heads))
+    top_n = min(ctx.top_n, info.n_layers * info.n_heads)
+    extra: dict[str, Any] = {"train_accuracy_unablated": sum(r.correct for r in records) / max(1, len(records))}
+    extra.update(impl.unit_extra(records, used, top_n, variant, ctx.cfg.wu24_gate))
+    return DetectionUnit(
+        kind="detection", model=ctx.model_cfg.name, model_info=asdict(info), method=method, question=q,
+        dataset=ctx.dataset.label, scores=scores_dict(scores), top_heads=rank_heads(scores, top_n) if used else [],
+        top_n=top_n, n_samples_used=len(used), n_samples_excluded=len(exclusions), exclusions=exclusions,
+        extra=extra, settings={**asdict(ctx.detection_settings()), "context_tokens": ctx.cfg.context_tokens,
+                               "split": "train", "n_train": len(per_sample)},
+    )
