@@ -86,3 +86,4 @@ def tokenizer_from_gguf(gguf_path: Path):
         for attr, i in _special_ids(meta).items():
             setattr(tok, attr, str(tokens[i]))
     tok.clean_up_tokenization_spaces = False  # llama.cpp never rewrites spaces around punctuation
+    return tok
