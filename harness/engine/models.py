@@ -31,16 +31,16 @@ from harness.engine.aliases import ALIASES, AliasSpec, prepare_alias, resolve_al
 from harness.engine.gguf_convert import prepare_gguf_file
 from harness.engine.hub import hub_cached_commit, hub_error, hub_offline, hub_reachable
 from harness.engine.model_errors import ModelLoadError, ModelNotFoundError
+from harness.engine.options import ATTENTION_BACKENDS
 from harness.engine.weights import weights_hash
 
 # the aliases and the errors are part of this module's API (the command line and the study use them from here)
 __all__ = [
-    "ALIASES", "ATTN_CHOICES", "DTYPE_NAMES", "AliasSpec", "LoadedModel", "ModelInfo", "ModelLoadError",
+    "ALIASES", "DTYPE_NAMES", "AliasSpec", "LoadedModel", "ModelInfo", "ModelLoadError",
     "ModelNotFoundError", "attn_implementation", "count_heads", "load_model", "prepare_alias", "resolve_alias",
     "resolve_dtype",
 ]
 
-ATTN_CHOICES = ("sdpa", "eager", "flash_attention_2")
 DTYPE_NAMES = {
     "float32": "float32", "fp32": "float32", "float": "float32",
     "bfloat16": "bfloat16", "bf16": "bfloat16",
@@ -99,8 +99,8 @@ def resolve_dtype(dtype: str):
 
 def _check_attn(attn: str, device: str) -> None:
     """Refuse an unknown attention, and flash attention without its package or off CUDA."""
-    if attn not in ATTN_CHOICES:
-        raise ValueError(f"attn must be one of {', '.join(ATTN_CHOICES)}, got {attn!r}")
+    if attn not in ATTENTION_BACKENDS:
+        raise ValueError(f"attn must be one of {', '.join(ATTENTION_BACKENDS)}, got {attn!r}")
     if attn == "flash_attention_2":
         if importlib.util.find_spec("flash_attn") is None:
             raise ModelLoadError("attn='flash_attention_2' needs the flash-attn package (pip install "

@@ -46,7 +46,6 @@ from harness.pipeline.prepare.corpus_files import CORPUS_SUFFIXES
 from harness.pipeline.prepare.corpus_hf import HF_DATASET, HF_YEARS
 from harness.pipeline.prepare.csv_table import (
     ID_FIELDS,
-    JOIN_MODES,
     CsvTable,
     choose_join,
     read_csv,
@@ -71,7 +70,7 @@ from harness.pipeline.prepare.validate import STATUSES, Assessment, assess
 from harness.store.atomic import atomic_write_text
 
 __all__ = [
-    "CORPUS_SUFFIXES", "HF_DATASET", "HF_YEARS", "ID_FIELDS", "JOIN_MODES", "NULL_MARKERS", "STATUSES",
+    "CORPUS_SUFFIXES", "HF_DATASET", "HF_YEARS", "ID_FIELDS", "NULL_MARKERS", "STATUSES",
     "DataError", "PrepareResult", "prepare",
 ]
 

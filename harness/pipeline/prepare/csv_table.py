@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.questions import QUESTION_KEYS, QUESTIONS
+from harness.config import JOINS
 from harness.pipeline.prepare.errors import DataError
 from harness.pipeline.prepare.input_files import decode_utf8, read_input_bytes
 
 ID_FIELDS = ("filename", "cik", "year", "company")
-JOIN_MODES = ("auto", "filename", "cik_year")
 
 
 @dataclass
@@ -105,8 +105,8 @@ def choose_join(table: CsvTable, mapping: dict[str, str], join: str) -> str:
     """The join with the corpus (``filename`` or ``cik_year``) for ``join``, checked against the header."""
     if join in ("cik+year", "cik-year"):
         join = "cik_year"
-    if join not in JOIN_MODES:
-        raise DataError(f"unknown join {join!r}; expected one of {', '.join(JOIN_MODES)}")
+    if join not in JOINS:
+        raise DataError(f"unknown join {join!r}; expected one of {', '.join(JOINS)}")
     if join == "auto":
         if mapping["filename"] in table.header:
             return "filename"
