@@ -284,7 +284,8 @@ def run_models(args: argparse.Namespace) -> int:
 
 def run_synthetic(args: argparse.Namespace) -> int:
     """Write a synthetic corpus (fictional companies) and print what it holds."""
-    from data.synthetic import DEFAULT_OUT, generate_corpus
+    from data.synthetic import DEFAULT_OUT
+    from harness.pipeline.generate import generate_corpus
 
     try:
         res = generate_corpus(args.out or DEFAULT_OUT, args.n, args.seed, min_tokens=args.min_tokens,

@@ -45,7 +45,7 @@ def prepare_datasets(cfg: ExperimentConfig, only: str | None = None) -> None:
     for d in select_datasets(cfg, only):
         csv_path, corpus = d.csv, d.corpus
         if d.generate:
-            from data.synthetic import generate_corpus
+            from harness.pipeline.generate import generate_corpus
 
             g = generate_corpus(d.generated_dir, n_filings=d.generate["n_filings"], seed=d.generate["seed"])
             csv_path, corpus = g.csv_path, g.corpus_path

@@ -1,12 +1,13 @@
-"""Tests for data/synthetic.py: the SYNTHETIC 10-K Item 1 corpus generator."""
+"""Tests for data/synthetic/: the SYNTHETIC 10-K Item 1 corpus generator (rendered in memory; the writing
+is tested in tests/unit/pipeline/test_generate.py)."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import statistics
-from pathlib import Path
 
 import pytest
 
@@ -17,31 +18,33 @@ from data import synthetic
 from data.synthetic import (
     ABSENT_KINDS,
     CHARS_PER_TOKEN,
+    CORPUS_FILE,
     DEPTHS,
     EMP_STYLES,
+    GROUND_TRUTH_FILE,
     GT_COLUMNS,
     HQ_STYLES,
     INC_STYLES,
-    generate_corpus,
+    README_FILE,
     generate_filings,
+    render_corpus,
 )
 
 FILES = ("corpus.jsonl", "ground_truth.csv", "README.md")
 
 
 @pytest.fixture(scope="module")
-def default_corpus(tmp_path_factory: pytest.TempPathFactory) -> synthetic.GeneratedCorpus:
-    """The demo's default corpus (60 filings, default seed), written once for the module."""
-    return generate_corpus(tmp_path_factory.mktemp("default"))
+def default_corpus() -> synthetic.RenderedCorpus:
+    """The demo's default corpus (60 filings, default seed), rendered once for the module."""
+    return render_corpus()
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+def _read_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def _read_jsonl(path: Path) -> list[dict[str, str]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+def _read_jsonl(text: str) -> list[dict[str, str]]:
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def _line_of(text: str, pos: int) -> int:
@@ -49,42 +52,33 @@ def _line_of(text: str, pos: int) -> int:
 
 
 # ----- determinism -----
-def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
-    a = generate_corpus(tmp_path / "a", n_filings=12, seed=7)
-    b = generate_corpus(tmp_path / "b", n_filings=12, seed=7)
+def test_same_seed_gives_identical_texts() -> None:
+    a = render_corpus(n_filings=12, seed=7)
+    b = render_corpus(n_filings=12, seed=7)
+    assert tuple(a.files) == FILES
     for name in FILES:
-        assert (a.out_dir / name).read_bytes() == (b.out_dir / name).read_bytes(), name
+        assert a.files[name] == b.files[name], name
 
 
-def test_different_seed_differs(tmp_path: Path) -> None:
-    a = generate_corpus(tmp_path / "a", n_filings=12, seed=7)
-    b = generate_corpus(tmp_path / "b", n_filings=12, seed=8)
-    assert a.corpus_path.read_bytes() != b.corpus_path.read_bytes()
-    assert a.ground_truth_path.read_bytes() != b.ground_truth_path.read_bytes()
-    texts_a = {r["section_1"] for r in _read_jsonl(a.corpus_path)}
-    texts_b = {r["section_1"] for r in _read_jsonl(b.corpus_path)}
+def test_different_seed_differs() -> None:
+    a = render_corpus(n_filings=12, seed=7)
+    b = render_corpus(n_filings=12, seed=8)
+    assert a.files[CORPUS_FILE] != b.files[CORPUS_FILE]
+    assert a.files[GROUND_TRUTH_FILE] != b.files[GROUND_TRUTH_FILE]
+    texts_a = {r["section_1"] for r in _read_jsonl(a.files[CORPUS_FILE])}
+    texts_b = {r["section_1"] for r in _read_jsonl(b.files[CORPUS_FILE])}
     assert not texts_a & texts_b
 
 
-def test_writes_atomically_and_overwrites(tmp_path: Path) -> None:
-    generate_corpus(tmp_path, n_filings=3, seed=1)
-    res = generate_corpus(tmp_path, n_filings=4, seed=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)  # no temporary files left behind
-    assert len(_read_jsonl(res.corpus_path)) == 4
-    assert len(_read_csv(res.ground_truth_path)) == 4
-
-
 # ----- files and ground truth -----
-def test_csv_columns_and_types(default_corpus: synthetic.GeneratedCorpus) -> None:
-    with default_corpus.ground_truth_path.open(encoding="utf-8", newline="") as fh:
-        header = next(csv.reader(fh))
+def test_csv_columns_and_types(default_corpus: synthetic.RenderedCorpus) -> None:
+    header = next(csv.reader(io.StringIO(default_corpus.files[GROUND_TRUTH_FILE], newline="")))
     assert tuple(header) == GT_COLUMNS == (
         "filename", "cik", "year", "company", "original_Inc_state_truth", "original_Inc_year_truth",
         "employee_count_truth", "headquarters_state_truth",
     )
-    rows = _read_csv(default_corpus.ground_truth_path)
-    records = _read_jsonl(default_corpus.corpus_path)
-    assert default_corpus.csv_path == default_corpus.ground_truth_path
+    rows = _read_csv(default_corpus.files[GROUND_TRUTH_FILE])
+    records = _read_jsonl(default_corpus.files[CORPUS_FILE])
     assert len(rows) == len(records) == default_corpus.n_filings == 60
     assert len({r["filename"] for r in rows}) == 60 and len({r["company"] for r in rows}) == 60
     for row, rec in zip(rows, records, strict=True):
@@ -104,8 +98,8 @@ def test_csv_columns_and_types(default_corpus: synthetic.GeneratedCorpus) -> Non
             assert canonical_truth(QUESTIONS[key].kind, cell) == (cell or None)
 
 
-def test_some_rows_have_empty_cells(default_corpus: synthetic.GeneratedCorpus) -> None:
-    rows = _read_csv(default_corpus.ground_truth_path)
+def test_some_rows_have_empty_cells(default_corpus: synthetic.RenderedCorpus) -> None:
+    rows = _read_csv(default_corpus.files[GROUND_TRUTH_FILE])
     empty = {key: sum(r[QUESTIONS[key].column] == "" for r in rows) for key in QUESTION_KEYS}
     assert all(v >= 1 for v in empty.values()), empty
     assert sum(any(r[QUESTIONS[k].column] == "" for k in QUESTION_KEYS) for r in rows) <= 12
@@ -119,11 +113,11 @@ def test_some_rows_have_empty_cells(default_corpus: synthetic.GeneratedCorpus) -
 
 # ----- text and truth agree -----
 def test_every_truth_value_has_evidence_in_a_stating_sentence(
-    default_corpus: synthetic.GeneratedCorpus,
+    default_corpus: synthetic.RenderedCorpus,
 ) -> None:
     """adapters.evidence finds every truth value, inside a line that states the fact, never elsewhere."""
-    rows = {r["filename"]: r for r in _read_csv(default_corpus.ground_truth_path)}
-    for rec in _read_jsonl(default_corpus.corpus_path):
+    rows = {r["filename"]: r for r in _read_csv(default_corpus.files[GROUND_TRUTH_FILE])}
+    for rec in _read_jsonl(default_corpus.files[CORPUS_FILE]):
         text, row = rec["section_1"], rows[rec["filename"]]
         filing = next(f for f in default_corpus.filings if f.filename == rec["filename"])
         assert filing.section_1 == text
@@ -142,7 +136,7 @@ def test_every_truth_value_has_evidence_in_a_stating_sentence(
             assert lines <= allowed, (rec["filename"], key, truth, "evidence outside the stating sentences")
 
 
-def test_text_looks_like_an_edgar_extract(default_corpus: synthetic.GeneratedCorpus) -> None:
+def test_text_looks_like_an_edgar_extract(default_corpus: synthetic.RenderedCorpus) -> None:
     for f in default_corpus.filings:
         lines = f.section_1.split("\n")
         assert lines[0].lower().startswith("item 1")
@@ -152,7 +146,7 @@ def test_text_looks_like_an_edgar_extract(default_corpus: synthetic.GeneratedCor
         assert not any(s.lower() in f.company.lower() for s in STATE_CODES)
 
 
-def test_length_distribution(default_corpus: synthetic.GeneratedCorpus) -> None:
+def test_length_distribution(default_corpus: synthetic.RenderedCorpus) -> None:
     tokens = sorted(len(f.section_1) / CHARS_PER_TOKEN for f in default_corpus.filings)
     assert tokens[0] >= 900 and tokens[-1] <= 22_000, (tokens[0], tokens[-1])
     assert tokens[0] < 1_500 and tokens[-1] > 15_000  # the whole range is covered
@@ -168,7 +162,7 @@ def test_length_bounds_are_configurable() -> None:
 
 
 # ----- variety: phrasings, depths, distractors -----
-def test_every_phrasing_style_occurs(default_corpus: synthetic.GeneratedCorpus) -> None:
+def test_every_phrasing_style_occurs(default_corpus: synthetic.RenderedCorpus) -> None:
     filings = default_corpus.filings
     stated = [f for f in filings if f.styles["absent"] == "none"]
     assert {f.styles["inc"] for f in filings} == set(INC_STYLES)
@@ -187,7 +181,7 @@ def test_every_phrasing_style_occurs(default_corpus: synthetic.GeneratedCorpus) 
         assert re.search(pattern, corpus), pattern
 
 
-def test_fact_depths_vary(default_corpus: synthetic.GeneratedCorpus) -> None:
+def test_fact_depths_vary(default_corpus: synthetic.RenderedCorpus) -> None:
     for key in QUESTION_KEYS:
         depths = [f.fact_depth[key] for f in default_corpus.filings if f.truth[key] is not None]
         buckets = {d: 0 for d in DEPTHS}
@@ -196,7 +190,7 @@ def test_fact_depths_vary(default_corpus: synthetic.GeneratedCorpus) -> None:
         assert all(v >= 8 for v in buckets.values()), (key, buckets)
 
 
-def test_distractors_present(default_corpus: synthetic.GeneratedCorpus) -> None:
+def test_distractors_present(default_corpus: synthetic.RenderedCorpus) -> None:
     state_re = re.compile(r"\b(" + "|".join(sorted(STATE_CODES, key=len, reverse=True)) + r")\b")
     n_other_state = n_other_year = 0
     kinds: set[str] = set()
@@ -220,9 +214,9 @@ def test_distractors_present(default_corpus: synthetic.GeneratedCorpus) -> None:
     assert re.search(r"reduced our workforce by approximately [\d,]+ positions", corpus)  # layoffs
 
 
-# ----- README, CLI, bad input -----
-def test_readme_says_synthetic(default_corpus: synthetic.GeneratedCorpus) -> None:
-    readme = default_corpus.readme_path.read_text(encoding="utf-8")
+# ----- README, bad input -----
+def test_readme_says_synthetic(default_corpus: synthetic.RenderedCorpus) -> None:
+    readme = default_corpus.files[README_FILE]
     assert "SYNTHETIC" in readme and "fictional" in readme and "not SEC filings" in readme
     assert f"seed: {default_corpus.seed}" in readme and synthetic.GENERATOR_VERSION in readme
     assert "filings: 60" in readme
@@ -230,26 +224,10 @@ def test_readme_says_synthetic(default_corpus: synthetic.GeneratedCorpus) -> Non
         assert f"| `{key}` | `{QUESTIONS[key].column}` | {default_corpus.n_stated[key]} |" in readme
 
 
-def test_main_writes_the_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.cli import main as cli_main
-
-    assert cli_main(["synthetic", "--out", str(tmp_path / "cli"), "--n", "5", "--seed", "3"]) == 0
-    assert "SYNTHETIC" in capsys.readouterr().out
-    direct = generate_corpus(tmp_path / "direct", n_filings=5, seed=3)
-    for name in FILES:
-        assert (tmp_path / "cli" / name).read_bytes() == (direct.out_dir / name).read_bytes()
-
-
 @pytest.mark.parametrize("kwargs", [{"n_filings": 0}, {"min_tokens": 5000, "max_tokens": 1000},
                                     {"absent_rate": 1.5}])
-def test_bad_arguments_raise(tmp_path: Path, kwargs: dict[str, float]) -> None:
+def test_bad_arguments_raise(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
-        generate_corpus(tmp_path, **kwargs)  # type: ignore[arg-type]
-    assert not (tmp_path / "corpus.jsonl").exists()
-
-
-def test_main_reports_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.cli import main as cli_main
-
-    assert cli_main(["synthetic", "--out", str(tmp_path), "--n", "0"]) == 2
-    assert "n_filings" in capsys.readouterr().err
+        render_corpus(**kwargs)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        generate_filings(**kwargs)  # type: ignore[arg-type]
