@@ -11,7 +11,7 @@ Three answer kinds (``adapters.questions.Question.kind``):
 - ``"year"``: canonical form is the 4-digit year string; the first year 1600-2099 in the answer that
   is not part of a longer number, a decimal, or a decade ("1990s").
 - ``"count"``: canonical form is the integer as a plain digit string ("12500"); the FIRST number in
-  the answer, whatever it is (DESIGN.md: "first number"). So "As of December 31, 2022, 12,500" parses
+  the answer, whatever it is (docs/ARCHITECTURE.md: "first number"). So "As of December 31, 2022, 12,500" parses
   as 31: the prompts ask for the number only, and a rule that skipped numbers it judged irrelevant
   would hide formatting failures. Thousands commas and multipliers (k/K, thousand, M, million,
   billion) are understood; form names such as "10-K" are skipped; number words ("seven", "twelve

@@ -4,7 +4,7 @@ One filing gets one context window (cut to ``context_tokens``), shared by its qu
 puts the context first and the question last, so the context's KV cache is computed once
 (``FilingPrompts.prefix_ids``) and each question only feeds its suffix.
 
-Prompt layouts (DESIGN.md, "Prompts and evidence"):
+Prompt layouts (docs/ARCHITECTURE.md, "Prompts and evidence"):
 - instruct models (a chat template): one user turn ``Document:\\n{context}\\n\\n{question}``, generation
   prompt appended;
 - base models: ``Document:\\n{context}\\n\\nQuestion: {question}\\nAnswer:``.

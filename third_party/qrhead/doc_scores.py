@@ -1,8 +1,8 @@
 """QRHead per-document scores: null-query calibration and the low-outlier mask.
 
 Ports of the calibration + outlier-mask block of ``AttnBasedRetriever.score_docs_per_head_for_detection``
-and of ``score_docs`` (QRHead ``src/qrretriever/attn_retriever.py``), written from
-``../shared/golden/README.md`` (section 7, items 12 and 13). Inputs are the per-token scores the attention
+and of ``score_docs`` (QRHead ``src/qrretriever/attn_retriever.py``), see
+PROVENANCE.md for what they mirror. Inputs are the per-token scores the attention
 probe returns: attention of each query-span token to every position, averaged over the query span, (L, H, N).
 """
 

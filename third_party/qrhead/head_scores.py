@@ -1,7 +1,7 @@
 """QRHead head scores (QRScore) and the per-head evaluation.
 
-Ports of ``score_heads`` and ``lme_eval`` (QRHead ``exp_scripts/detection/detect_qrhead_lme.py``), written
-from ``../shared/golden/README.md`` (section 7, item 14): QRScore(head) = mean over instances of the sum of
+Ports of ``score_heads`` and ``lme_eval`` (QRHead ``exp_scripts/detection/detect_qrhead_lme.py``), as
+PROVENANCE.md lists: QRScore(head) = mean over instances of the sum of
 that head's per-doc scores over the instance's gold docs (0 for an instance without gold docs).
 """
 

@@ -2,8 +2,8 @@
 
 Ports of ``AttnBasedRetriever.get_prompt`` (llama-3.1-8b-instruct branch), ``compose_scoring_prompt`` and
 ``get_content_span`` (QRHead ``src/qrretriever/attn_retriever.py``) and of the in-place paragraph strip of
-``detect_qrhead_lme.py::get_doc_scores_per_head``, written from ``../shared/golden/README.md`` (section 7,
-items 9, 10 and 15). This is the ``qrhead_layout: upstream`` option; the study's own layout puts the
+``detect_qrhead_lme.py::get_doc_scores_per_head``, mirrored as
+PROVENANCE.md lists. This is the ``qrhead_layout: upstream`` option; the study's own layout puts the
 context first and the question last (see PROVENANCE.md).
 """
 

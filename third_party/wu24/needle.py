@@ -1,7 +1,7 @@
 """Wu et al. (2024) needle localisation: the upstream set-overlap rule.
 
 Port of ``LLMNeedleHaystackTester.find_needle_idx`` (Retrieval_Head ``retrieval_head_detection.py``),
-written from the description in ``../shared/golden/README.md`` (section 7, item 1). The study's default
+reproducing upstream's behaviour exactly (PROVENANCE.md lists it; the golden vectors check it). The study's default
 evidence spans come from ``adapters/evidence.py``; this rule is the ``evidence: upstream_needle`` option.
 """
 

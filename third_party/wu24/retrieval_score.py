@@ -1,7 +1,7 @@
 """Wu et al. (2024) retrieval score: per decode step, credit the heads whose top-1 key copies the token.
 
-Port of ``retrieval_calculate`` (Retrieval_Head ``retrieval_head_detection.py``), written from
-``../shared/golden/README.md`` (section 7, item 3). Pure array code: the top-1 key index of each head comes
+Port of ``retrieval_calculate`` (Retrieval_Head ``retrieval_head_detection.py``), see
+PROVENANCE.md for the upstream rule it mirrors. Pure array code: the top-1 key index of each head comes
 from the attention probe (the row of the query that *produced* the generated token).
 """
 
