@@ -49,6 +49,6 @@ def tiny_llama(shared_dir: Path):
 @pytest.fixture(scope="session")
 def tiny_random_llama():
     """A random-weight LlamaForCausalLM (4 layers, 4 heads, 2 KV heads, hidden 64, vocab 256), seed 0."""
-    from harness.engine.random_models import random_llama
+    from harness.engine.models.random_weights import random_llama
 
     return random_llama("tiny", dtype="float32", device="cpu", seed=0, probe=True)

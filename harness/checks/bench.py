@@ -47,7 +47,7 @@ from adapters.questions import QUESTION_KEYS, get_question
 from harness.engine import decoding, probe
 from harness.engine.kvcache import crop_to
 from harness.engine.models import LoadedModel
-from harness.engine.random_models import RANDOM_SHAPES, random_llama
+from harness.engine.models.random_weights import RANDOM_SHAPES, random_llama
 from harness.heads import all_head_ids
 from harness.methods.base import DetectionSettings, QuestionScores
 from harness.methods.registry import METHOD_NAMES

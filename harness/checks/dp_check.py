@@ -22,7 +22,7 @@ def _build_model(folder: Path) -> None:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from harness.engine.random_models import tiny_bpe_tokenizer
+    from harness.engine.models.random_weights import tiny_bpe_tokenizer
 
     tok = tiny_bpe_tokenizer()
     torch.manual_seed(0)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
+from harness.engine.models.random_weights import tiny_bpe_tokenizer
 from harness.engine.probe import register_probe_attention
-from harness.engine.random_models import tiny_bpe_tokenizer
 
 
 def tiny_tokenizer() -> PreTrainedTokenizerFast:
-    """The engine's tiny byte-level BPE (``harness.engine.random_models.tiny_bpe_tokenizer``)."""
+    """The engine's tiny byte-level BPE (``harness.engine.models.random_weights.tiny_bpe_tokenizer``)."""
     return tiny_bpe_tokenizer()
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from harness.checks import bench
-from harness.engine.random_models import random_llama
+from harness.engine.models.random_weights import random_llama
 from harness.heads import all_head_ids
 from harness.pipeline import conditions as abl
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.engine.aliases import ALIASES, alias_dir, prepare_alias, resolve_alias
-from harness.engine.model_cache import cache_root
 from harness.engine.models import ModelNotFoundError, load_model
-from harness.engine.weights import STAMP_NAME
+from harness.engine.models.aliases import ALIASES, alias_dir, prepare_alias, resolve_alias
+from harness.engine.models.cache import cache_root
+from harness.engine.models.weights import STAMP_NAME
 from harness.paths import REPO_ROOT
 
 

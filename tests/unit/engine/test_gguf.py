@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.engine.gguf_convert import convert_gguf
+from harness.engine.models.gguf_convert import convert_gguf
 
 
 def test_failed_conversion_leaves_no_folder(tmp_path, monkeypatch):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.engine.hub import hub_error
 from harness.engine.models import ALIASES, ModelLoadError, ModelNotFoundError, load_model
-from harness.engine.random_models import random_llama
+from harness.engine.models.hub import hub_error
+from harness.engine.models.random_weights import random_llama
 
 
 def test_hub_id_offline_suggests_a_local_folder(monkeypatch):

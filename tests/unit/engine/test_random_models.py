@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from harness.engine.random_models import random_llama
+from harness.engine.models.random_weights import random_llama
 
 
 def test_tiny_random_llama(tiny_random_llama):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 
-from harness.engine.weights import read_stamp, weight_files, weights_hash, weights_signature, write_stamp
+from harness.engine.models.weights import (
+    read_stamp,
+    weight_files,
+    weights_hash,
+    weights_signature,
+    write_stamp,
+)
 
 
 def test_weights_hash_single_and_multiple_files(tmp_path, monkeypatch):

@@ -17,9 +17,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness.engine.gguf_tokenizer import tokenizer_from_gguf
-from harness.engine.model_cache import cache_root, file_lock
-from harness.engine.weights import combine_hashes, read_stamp, weight_files, weights_signature, write_stamp
+from harness.engine.models.cache import cache_root, file_lock
+from harness.engine.models.gguf_tokenizer import tokenizer_from_gguf
+from harness.engine.models.weights import (
+    combine_hashes,
+    read_stamp,
+    weight_files,
+    weights_signature,
+    write_stamp,
+)
 from harness.store.keys import file_sha256
 
 

@@ -1,8 +1,8 @@
 """The converted-model cache folder: where it is, a lock per conversion, removal of a killed run's leftovers.
 
 Root: ``$SEC_HEADS_CACHE``, default ``<repo>/.cache/models``. It holds one folder per converted GGUF (see
-:mod:`harness.engine.aliases` and :mod:`harness.engine.gguf_convert`) and ``hashes/``, the weights-hash memos
-of :func:`harness.engine.weights.weights_hash`.
+:mod:`harness.engine.models.aliases` and :mod:`harness.engine.models.gguf_convert`) and ``hashes/``, the weights-hash memos
+of :func:`harness.engine.models.weights.weights_hash`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,13 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from harness.engine.models import LoadedModel, ModelInfo, attn_implementation, count_heads, resolve_dtype
+from harness.engine.models.loading import (
+    LoadedModel,
+    ModelInfo,
+    attn_implementation,
+    count_heads,
+    resolve_dtype,
+)
 
 RANDOM_SHAPES: dict[str, dict[str, Any]] = {
     "llama3-8b": dict(vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,

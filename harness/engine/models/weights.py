@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.engine.model_cache import cache_root
-from harness.engine.model_errors import ModelLoadError
+from harness.engine.models.cache import cache_root
+from harness.engine.models.errors import ModelLoadError
 from harness.store.atomic import atomic_write_json
 from harness.store.keys import file_sha256
 

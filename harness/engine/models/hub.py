@@ -10,7 +10,7 @@ import os
 import socket
 from urllib.parse import urlparse
 
-from harness.engine.model_errors import ModelLoadError, ModelNotFoundError
+from harness.engine.models.errors import ModelLoadError, ModelNotFoundError
 
 
 def hub_offline() -> bool:

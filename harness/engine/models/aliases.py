@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.engine.gguf_convert import convert_gguf, package_version
-from harness.engine.model_cache import cache_root, clean_stale_tmp, file_lock
-from harness.engine.model_errors import ModelLoadError, ModelNotFoundError
-from harness.engine.weights import read_stamp, weight_files
+from harness.engine.models.cache import cache_root, clean_stale_tmp, file_lock
+from harness.engine.models.errors import ModelLoadError, ModelNotFoundError
+from harness.engine.models.gguf_convert import convert_gguf, package_version
+from harness.engine.models.weights import read_stamp, weight_files
 from harness.store.keys import file_sha256
 
 

