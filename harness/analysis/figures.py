@@ -19,8 +19,8 @@ where the run manifest / model_info say so.
 
 from __future__ import annotations
 
+import io
 import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,80 +35,33 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from adapters.questions import QUESTIONS  # noqa: E402
-from harness.analysis.tables import (  # noqa: E402
-    METHOD_LABELS,
-    QTYPE_ORDER,
-    Analysis,
-    analyze,
-    model_kind,
-    write_tables,
+from harness.analysis.figure_paths import (  # noqa: E402
+    cross_method_path,
+    fig8_grid_path,
+    fig8_path,
+    figures_dir,
+    jaccard_path,
+    layers_path,
+    model_comparison_path,
+    sensitivity_bars_path,
+    sensitivity_curves_path,
 )
+from harness.analysis.format import mask_semantics  # noqa: E402
+from harness.analysis.loading import model_kind  # noqa: E402
+from harness.analysis.tables import QTYPE_ORDER, Analysis, analyze, write_tables  # noqa: E402
+from harness.methods.registry import method_label  # noqa: E402
+from harness.store.atomic import atomic_write_bytes  # noqa: E402
 
 DPI = 150
 QUESTION_COLORS = {"inc_year": "#1f4e9c", "employees": "#2ca3c9", "inc_state": "#c0392b", "hq_state": "#e67e22"}
 QTYPE_COLORS = {"numerical": "#1f4e9c", "categorical": "#c0392b"}
 TOP_COLOR, RANDOM_COLOR = "#b2182b", "#4d4d4d"
 MODEL_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a")
-MASK_TEXT = {"uniform": "uniform (head's query zeroed)", "zero": "zero (head output zeroed)"}
-SCOPE_TEXT = {"decode": "decode (prompt prefill unmasked)", "all": "all (every position masked)"}
 
 plt.rcParams.update({
     "font.size": 9, "axes.titlesize": 9.5, "axes.labelsize": 9, "xtick.labelsize": 8.5, "ytick.labelsize": 8.5,
     "legend.fontsize": 8.5, "figure.titlesize": 10.5, "savefig.dpi": DPI, "figure.dpi": DPI,
 })
-
-
-# ------------------------------------------------------------------------------------------------ paths
-
-
-def safe_name(name: str) -> str:
-    """A model or method name made safe for a file name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
-
-
-def figures_dir(run_dir: Path) -> Path:
-    """Where a run's figures go."""
-    return Path(run_dir) / "figures"
-
-
-def fig8_path(fig_dir: Path, model: str, method: str, question: str) -> Path:
-    """Figure-8 replication of one (model, method, question)."""
-    return fig_dir / "fig8" / f"{safe_name(model)}__{safe_name(method)}__{question}.png"
-
-
-def fig8_grid_path(fig_dir: Path, model: str) -> Path:
-    """Figure-8 grid of one model."""
-    return fig_dir / "fig8" / f"{safe_name(model)}__grid.png"
-
-
-def jaccard_path(fig_dir: Path, model: str, method: str) -> Path:
-    """Cross-question Jaccard heatmap of one (model, method)."""
-    return fig_dir / "cross_question" / f"{safe_name(model)}__{safe_name(method)}.png"
-
-
-def layers_path(fig_dir: Path, model: str, method: str) -> Path:
-    """Layer histograms of one (model, method)."""
-    return fig_dir / "layers" / f"{safe_name(model)}__{safe_name(method)}.png"
-
-
-def sensitivity_curves_path(fig_dir: Path, model: str) -> Path:
-    """Accuracy drop vs k grouped by question type, one model."""
-    return fig_dir / "sensitivity" / f"{safe_name(model)}__curves.png"
-
-
-def sensitivity_bars_path(fig_dir: Path, model: str) -> Path:
-    """Accuracy drop at the largest k, one model."""
-    return fig_dir / "sensitivity" / f"{safe_name(model)}__at_kmax.png"
-
-
-def cross_method_path(fig_dir: Path, model: str) -> Path:
-    """Cross-method overlap matrices of one model."""
-    return fig_dir / "cross_method" / f"{safe_name(model)}.png"
-
-
-def model_comparison_path(fig_dir: Path, model_a: str, model_b: str) -> Path:
-    """Comparison of two models."""
-    return fig_dir / "models" / f"{safe_name(model_a)}__vs__{safe_name(model_b)}.png"
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -129,29 +82,22 @@ def model_label(an: Analysis, model: str) -> str:
     return f"{model} ({model_kind(an.results.models[model])})"
 
 
-def method_label(method: str) -> str:
-    """Readable method name."""
-    return METHOD_LABELS.get(method, method)
+def _figure_bytes(fig: plt.Figure, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=DPI, bbox_inches="tight")
+    return buf.getvalue()
 
 
-def _save(fig: plt.Figure, path: Path, pdf: bool, written: list[Path]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+def save_figure(fig: plt.Figure, path: Path, pdf: bool, written: list[Path]) -> None:
+    """Write ``fig`` as PNG at ``path`` (and as PDF beside it when ``pdf``) atomically, then close it."""
+    atomic_write_bytes(path, _figure_bytes(fig, "png"))
     written.append(path)
     if pdf:
-        fig.savefig(path.with_suffix(".pdf"), bbox_inches="tight")
-        written.append(path.with_suffix(".pdf"))
+        written.append(atomic_write_bytes(path.with_suffix(".pdf"), _figure_bytes(fig, "pdf")))
     plt.close(fig)
 
 
-def mask_semantics(modes: Sequence[str], scopes: Sequence[str]) -> str:
-    """'mask uniform (head's query zeroed), scope decode (prompt prefill unmasked)'."""
-    m = "/".join(MASK_TEXT.get(x, x) for x in sorted(set(modes))) or "?"
-    s = "/".join(SCOPE_TEXT.get(x, x) for x in sorted(set(scopes))) or "?"
-    return f"mask {m}, scope {s}"
-
-
-def _mask_semantics(an: Analysis, model: str) -> str:
+def _model_mask_semantics(an: Analysis, model: str) -> str:
     sub = an.sensitivity[an.sensitivity["model"] == model]
     return mask_semantics(list(sub["mask_mode"]), list(sub["mask_scope"]))
 
@@ -231,7 +177,7 @@ def fig8_single(an: Analysis, model: str, method: str, q: str, path: Path, pdf: 
     ax.set_title(f"{model_label(an, model)} · {method_label(method)} · {QUESTIONS[q].short}\n"
                  f"n_test = {d['n_test']}{data_tags(an, [model])}\n{mask_semantics([d['mode']], [d['scope']])}")
     fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
-    _save(fig, path, pdf, written)
+    save_figure(fig, path, pdf, written)
 
 
 def fig8_grid(an: Analysis, model: str, path: Path, pdf: bool, written: list[Path]) -> None:
@@ -264,8 +210,8 @@ def fig8_grid(an: Analysis, model: str, path: Path, pdf: bool, written: list[Pat
     fig.legend(handles=legend, loc="outside lower center", ncols=4, frameon=False)
     n_txt = "/".join(str(n) for n in sorted(n_tests))
     fig.suptitle(f"{model_label(an, model)}: accuracy vs number of heads ablated\n"
-                 f"n_test = {n_txt}, {_mask_semantics(an, model)}{data_tags(an, [model])}")
-    _save(fig, path, pdf, written)
+                 f"n_test = {n_txt}, {_model_mask_semantics(an, model)}{data_tags(an, [model])}")
+    save_figure(fig, path, pdf, written)
 
 
 # ------------------------------------------------------------------------------------- cross-question
@@ -308,7 +254,7 @@ def jaccard_heatmap(an: Analysis, model: str, method: str, path: Path, written: 
     ax.set_title(f"{model_label(an, model)} · {method_label(method)}\nJaccard of top-{'/'.join(map(str, top_ns))} "
                  f"head sets; random expectation J = {exp_txt}\n({n_total} heads; p = hypergeometric "
                  f"P[overlap >= observed]){data_tags(an, [model])}")
-    _save(fig, path, False, written)
+    save_figure(fig, path, False, written)
 
 
 # ---------------------------------------------------------------------------------------------- layers
@@ -352,7 +298,7 @@ def layer_histograms(an: Analysis, model: str, method: str, path: Path, written:
                loc="outside lower center", frameon=False)
     fig.suptitle(f"{model_label(an, model)} · {method_label(method)}: layers of top heads, "
                  f"numerical vs categorical questions{data_tags(an, [model])}")
-    _save(fig, path, False, written)
+    save_figure(fig, path, False, written)
 
 
 # ----------------------------------------------------------------------------------------- sensitivity
@@ -390,11 +336,11 @@ def sensitivity_curves(an: Analysis, model: str, path: Path, written: list[Path]
                 Line2D([], [], color="black", ls="--", label="random-k heads (mean over seeds)")]
     fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
     fig.suptitle(f"{model_label(an, model)}: sensitivity to ablation by question type\n"
-                 f"{_mask_semantics(an, model)}{data_tags(an, [model])}")
-    _save(fig, path, False, written)
+                 f"{_model_mask_semantics(an, model)}{data_tags(an, [model])}")
+    save_figure(fig, path, False, written)
 
 
-def _yerr(center: float, low: float, high: float) -> list[list[float]]:
+def error_bar_lengths(center: float, low: float, high: float) -> list[list[float]]:
     """Error-bar lengths below and above ``center`` (never negative: rounding can put a mean past its min)."""
     return [[max(0.0, center - low)], [max(0.0, high - center)]]
 
@@ -417,11 +363,11 @@ def sensitivity_bars(an: Analysis, model: str, path: Path, written: list[Path]) 
             r = sub.loc[q]
             ax.bar(xi - 0.18, r["top_drop_pp"], width=0.36, color=QTYPE_COLORS[QUESTIONS[q].qtype], alpha=0.85)
             ax.errorbar(xi - 0.18, r["top_drop_pp"],
-                        yerr=_yerr(r["top_drop_pp"], r["top_drop_ci_low_pp"], r["top_drop_ci_high_pp"]),
+                        yerr=error_bar_lengths(r["top_drop_pp"], r["top_drop_ci_low_pp"], r["top_drop_ci_high_pp"]),
                         color="black", capsize=3, lw=1)
             if np.isfinite(r["random_drop_mean_pp"]):
                 ax.errorbar(xi + 0.18, r["random_drop_mean_pp"],
-                            yerr=_yerr(r["random_drop_mean_pp"], r["random_drop_min_pp"], r["random_drop_max_pp"]),
+                            yerr=error_bar_lengths(r["random_drop_mean_pp"], r["random_drop_min_pp"], r["random_drop_max_pp"]),
                             fmt="s", color=RANDOM_COLOR, capsize=3, ms=4, lw=1)
         ax.axhline(0, color="#888888", lw=0.8)
         ax.set_xticks(x, [QUESTIONS[q].short.replace(" ", "\n", 1) for q in qs])
@@ -438,8 +384,8 @@ def sensitivity_bars(an: Analysis, model: str, path: Path, written: list[Path]) 
     fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
     n_txt = "/".join(str(n) for n in sorted(set(sens["n_test"])))
     fig.suptitle(f"{model_label(an, model)}: accuracy drop at the largest k, n_test = {n_txt}\n"
-                 f"{_mask_semantics(an, model)}{data_tags(an, [model])}")
-    _save(fig, path, False, written)
+                 f"{_model_mask_semantics(an, model)}{data_tags(an, [model])}")
+    save_figure(fig, path, False, written)
 
 
 # ---------------------------------------------------------------------------------------- cross-method
@@ -492,7 +438,7 @@ def cross_method_figure(an: Analysis, model: str, path: Path, written: list[Path
     fig.suptitle(f"{model_label(an, model)}: do the methods find the same heads?\n"
                  f"random expectation J = {'/'.join(f'{e:.3f}' for e in exp)}; "
                  f"head lists in tables/shared_heads.csv{data_tags(an, [model])}")
-    _save(fig, path, False, written)
+    save_figure(fig, path, False, written)
 
 
 # ---------------------------------------------------------------------------------------------- models
@@ -579,7 +525,7 @@ def model_comparison_figure(an: Analysis, model_a: str, model_b: str, same_arch:
         fig.suptitle(f"Model comparison: {model_a} vs {model_b}{data_tags(an, models)}", fontsize=11)
     else:
         fig.suptitle(f"Model comparison: {model_a} vs {model_b}{data_tags(an, models)}\n{note}", fontsize=11)
-    _save(fig, path, False, written)
+    save_figure(fig, path, False, written)
 
 
 # ----------------------------------------------------------------------------------------------- driver

@@ -1,10 +1,9 @@
-"""Load the result files of a run into tidy tables and compute the study's comparisons.
+"""The run's tables: one pandas table per comparison of the study, written as CSV under ``figures/tables``.
 
-A run directory holds ``detection/<method>/<model>__<question>.json``, ``ablation/<method>/...json`` and
-``run_manifest.json`` (schemas in the team brief). :func:`analyze` reads them all and returns an
-:class:`Analysis` with one pandas table per comparison; :func:`write_tables` writes them as CSV under
-``<run>/figures/tables``. Figures (harness/analysis/figures.py) and FINDINGS.md (harness/analysis/findings.py) read only these
-tables, so every number they show can be traced to a CSV row and from there to a result file.
+:func:`analyze` loads a run (:func:`harness.analysis.loading.load_run`) and returns an :class:`Analysis`
+with every table; :func:`write_tables` writes them as CSV under ``<run>/figures/tables``. Figures
+(harness/analysis/figures.py) and FINDINGS.md (harness/analysis/findings.py) read only these tables, so
+every number they show can be traced to a CSV row and from there to a result file.
 
 Conventions: accuracies are shares (0-1) as in the result files; every column ending in ``_pp`` is in
 percentage points. Depth = layer / (n_layers - 1), so 0 is the first layer and 1 the last, whatever the
@@ -14,10 +13,7 @@ model's size. Score-mass measures use scores clipped at zero (QRHead's calibrate
 from __future__ import annotations
 
 import itertools
-import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,234 +21,16 @@ import numpy as np
 import pandas as pd
 
 from adapters.questions import QUESTION_KEYS, QUESTIONS
+from harness.analysis.loading import RunResults, load_run, model_kind, same_architecture
 from harness.analysis.metrics import jaccard, overlap_pvalue, random_jaccard_expectation, spearman
+from harness.analysis.verdicts import top_beyond_random
+from harness.heads import parse_head
+from harness.store.atomic import atomic_write_text
 
-METHOD_ORDER: tuple[str, ...] = ("summed_attention", "wu24", "qrhead")
-METHOD_LABELS: dict[str, str] = {
-    "summed_attention": "summed attention",
-    "wu24": "Wu24 retrieval score",
-    "qrhead": "QRHead",
-}
 QTYPE_ORDER: tuple[str, ...] = ("numerical", "categorical")
-
-DETECTION_KEYS = ("kind", "model", "model_info", "method", "question", "scores", "top_heads", "top_n",
-                  "n_samples_used", "n_samples_excluded")
-ABLATION_KEYS = ("kind", "model", "model_info", "method", "question", "mask_mode", "mask_scope", "k_grid",
-                 "n_test", "top")
-MODEL_INFO_KEYS = ("n_layers", "n_heads")
-CURVE_ROW_KEYS = ("k", "accuracy", "ci_low", "ci_high")
-
-
-class ResultFileError(ValueError):
-    """A result file is missing, unreadable or does not follow the schema."""
-
-
-# --------------------------------------------------------------------------------------------------- loading
-
-
-def read_json(path: Path) -> dict:
-    """Read one JSON object; a syntax error names the file, line and column."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ResultFileError(f"{path}: cannot read ({exc})") from exc
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ResultFileError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
-    if not isinstance(obj, dict):
-        raise ResultFileError(f"{path}: line 1, column 1: expected a JSON object, got {type(obj).__name__}")
-    return obj
-
-
-def parse_head(head_id: str, where: str = "") -> tuple[int, int]:
-    """``"18-6"`` -> ``(18, 6)``; a malformed id raises naming ``where``."""
-    parts = str(head_id).split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        raise ResultFileError(f"{where}: head id {head_id!r} is not 'layer-head' (zero-based integers)")
-    return int(parts[0]), int(parts[1])
-
-
-def _require(obj: dict, keys: tuple[str, ...], path: Path, prefix: str = "") -> None:
-    missing = [k for k in keys if k not in obj]
-    if missing:
-        raise ResultFileError(f"{path}: missing key(s) {', '.join(prefix + k for k in missing)}")
-
-
-def _check_detection(obj: dict, path: Path) -> None:
-    _require(obj, DETECTION_KEYS, path)
-    if obj["kind"] != "detection":
-        raise ResultFileError(f"{path}: key kind: expected 'detection', got {obj['kind']!r}")
-    _check_common(obj, path)
-    info = obj["model_info"]
-    n_total = int(info["n_layers"]) * int(info["n_heads"])
-    scores = obj["scores"]
-    if not isinstance(scores, dict) or len(scores) != n_total:
-        raise ResultFileError(f"{path}: key scores: expected one score per head ({n_total} = "
-                              f"{info['n_layers']} layers x {info['n_heads']} heads), got "
-                              f"{len(scores) if isinstance(scores, dict) else type(scores).__name__}")
-    for h, s in scores.items():
-        layer, head = parse_head(h, f"{path}: key scores")
-        if layer >= info["n_layers"] or head >= info["n_heads"]:
-            raise ResultFileError(f"{path}: key scores: head {h} outside {info['n_layers']}x{info['n_heads']}")
-        if not isinstance(s, (int, float)) or not math.isfinite(s):
-            raise ResultFileError(f"{path}: key scores.{h}: expected a finite number, got {s!r}")
-    top = obj["top_heads"]
-    if not isinstance(top, list) or len(top) > int(obj["top_n"]):
-        raise ResultFileError(f"{path}: key top_heads must be a list of at most top_n = {obj['top_n']} head ids")
-    unknown = [h for h in top if h not in scores]
-    if unknown:
-        raise ResultFileError(f"{path}: key top_heads: {unknown[:3]} not among the scored heads")
-    if len(set(top)) != len(top):
-        raise ResultFileError(f"{path}: key top_heads contains duplicates")
-
-
-def _check_curve_rows(rows: list, path: Path, key: str, extra: tuple[str, ...] = ()) -> None:
-    if not isinstance(rows, list):
-        raise ResultFileError(f"{path}: key {key}: expected a list")
-    for i, row in enumerate(rows):
-        _require(row, CURVE_ROW_KEYS + extra, path, prefix=f"{key}[{i}].")
-        for name in ("accuracy", "ci_low", "ci_high"):
-            v = row[name]
-            if v is None or (isinstance(v, float) and math.isnan(v)):
-                continue  # no usable test sample: the unit is reported as skipped
-            if not isinstance(v, (int, float)) or not (0.0 <= float(v) <= 1.0):
-                raise ResultFileError(f"{path}: key {key}[{i}].{name}: expected a share in [0, 1], got {v!r}")
-
-
-def _check_ablation(obj: dict, path: Path) -> None:
-    _require(obj, ABLATION_KEYS, path)
-    if obj["kind"] != "ablation":
-        raise ResultFileError(f"{path}: key kind: expected 'ablation', got {obj['kind']!r}")
-    _check_common(obj, path)
-    _check_curve_rows(obj["top"], path, "top")
-    if obj["top"] and not any(int(r["k"]) == 0 for r in obj["top"]):
-        raise ResultFileError(f"{path}: key top: no k = 0 row (the unablated baseline)")
-    _check_curve_rows(obj.get("random", []), path, "random", ("seed",))
-    for i, row in enumerate(obj.get("random_summary", [])):
-        _require(row, ("k", "mean", "std", "min", "max", "n_seeds"), path, prefix=f"random_summary[{i}].")
-
-
-def _check_common(obj: dict, path: Path) -> None:
-    _require(obj["model_info"], MODEL_INFO_KEYS, path, prefix="model_info.")
-    if obj["question"] not in QUESTIONS:
-        raise ResultFileError(f"{path}: key question: {obj['question']!r} is not one of {', '.join(QUESTION_KEYS)}")
-    info = obj["model_info"]
-    for name in ("n_layers", "n_heads"):
-        if not isinstance(info[name], int) or info[name] < 1:
-            raise ResultFileError(f"{path}: key model_info.{name}: expected a positive integer, got {info[name]!r}")
-
-
-Key = tuple[str, str, str]  # (model, method, question)
-
-
-@dataclass
-class RunResults:
-    """Everything a run wrote, as parsed JSON, keyed by (model, method, question)."""
-
-    run_dir: Path
-    manifest: dict
-    models: dict[str, dict]
-    detections: dict[Key, dict]
-    ablations: dict[Key, dict]
-    paths: dict[tuple[str, Key], Path]
-    skipped: list[tuple[str, Key, str]]  # (kind, key, reason): units present but without usable numbers
-
-    @property
-    def synthetic(self) -> bool:
-        """True when the run's data set is synthetic (run_manifest data.synthetic)."""
-        return bool(self.manifest.get("data", {}).get("synthetic", False))
-
-    def model_names(self) -> list[str]:
-        """Models in manifest order, then any others found in result files."""
-        names = list(self.manifest.get("models", {}))
-        return names + sorted(m for m in self.models if m not in names)
-
-    def methods(self) -> list[str]:
-        """Methods present, in the study's order."""
-        found = {k[1] for k in itertools.chain(self.detections, self.ablations)}
-        return [m for m in METHOD_ORDER if m in found] + sorted(found - set(METHOD_ORDER))
-
-    def questions(self) -> list[str]:
-        """Questions present, in the study's order."""
-        found = {k[2] for k in itertools.chain(self.detections, self.ablations)}
-        return [q for q in QUESTION_KEYS if q in found]
-
-    def n_total(self, model: str) -> int:
-        """Number of attention heads of ``model``."""
-        info = self.models[model]
-        return int(info["n_layers"]) * int(info["n_heads"])
-
-
-def load_run(run_dir: Path) -> RunResults:
-    """Read ``run_manifest.json`` and every detection/ablation JSON of ``run_dir`` (recursively)."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ResultFileError(f"{run_dir}: run directory does not exist")
-    manifest_path = run_dir / "run_manifest.json"
-    manifest = read_json(manifest_path) if manifest_path.exists() else {}
-    models: dict[str, dict] = {}
-    for name, info in manifest.get("models", {}).items():
-        models[name] = dict(info)
-    detections: dict[Key, dict] = {}
-    ablations: dict[Key, dict] = {}
-    paths: dict[tuple[str, Key], Path] = {}
-    skipped: list[tuple[str, Key, str]] = []
-    for kind, store, check in (("detection", detections, _check_detection), ("ablation", ablations, _check_ablation)):
-        for path in sorted((run_dir / kind).glob("**/*.json")):
-            if path.name.startswith("."):
-                continue  # temporary file of an atomic write in progress
-            obj = read_json(path)
-            check(obj, path)
-            key = (str(obj["model"]), str(obj["method"]), str(obj["question"]))
-            if (kind, key) in paths:
-                raise ResultFileError(f"{path}: duplicate {kind} result for {key}; also in {paths[(kind, key)]}")
-            paths[(kind, key)] = path
-            reason = _unusable_reason(kind, obj)
-            if reason:
-                skipped.append((kind, key, reason))
-            else:
-                store[key] = obj
-            info = obj["model_info"]
-            known = models.setdefault(key[0], dict(info))
-            for name in ("n_layers", "n_heads"):
-                if int(known.get(name, info[name])) != int(info[name]):
-                    raise ResultFileError(f"{path}: key model_info.{name} = {info[name]} disagrees with "
-                                          f"{known[name]} recorded for model {key[0]!r} elsewhere in the run")
-            for name, value in info.items():
-                known.setdefault(name, value)
-    if not paths:
-        raise ResultFileError(f"{run_dir}: no result files under detection/ or ablation/")
-    return RunResults(run_dir, manifest, models, detections, ablations, paths, skipped)
-
-
-def _unusable_reason(kind: str, obj: dict) -> str:
-    """Why a well-formed result file carries no numbers to analyse ('' when it does)."""
-    if kind == "detection":
-        if not obj["top_heads"]:
-            return f"no top heads ({obj['n_samples_used']} samples used, {obj['n_samples_excluded']} excluded)"
-        return ""
-    if not obj["top"]:
-        return str(obj.get("note") or "no top-k curve")
-    base = next(r for r in obj["top"] if int(r["k"]) == 0)["accuracy"]
-    if base is None or (isinstance(base, float) and math.isnan(base)):
-        return f"no usable test samples (n_test = {obj['n_test']})"
-    return ""
 
 
 # ------------------------------------------------------------------------------------------ small helpers
-
-
-def model_kind(info: dict) -> str:
-    """'instruct' or 'base': model_info is_instruct when recorded, else whether a chat template was used."""
-    flag = info.get("is_instruct", info.get("chat_template"))
-    return "instruct" if flag else "base"
-
-
-def same_architecture(a: dict, b: dict) -> bool:
-    """True when two models share family and n_layers x n_heads, so head ids can be compared."""
-    return (str(a.get("family")) == str(b.get("family")) and int(a["n_layers"]) == int(b["n_layers"])
-            and int(a["n_heads"]) == int(b["n_heads"]))
 
 
 def depth_of(layer: int, n_layers: int) -> float:
@@ -524,7 +302,7 @@ def sensitivity(res: RunResults) -> tuple[pd.DataFrame, pd.DataFrame]:
                      100 * float(t["ci_low"]), 100 * float(t["ci_high"]), drop, lo, hi,
                      100 * b - rd[0] if not np.isnan(rd[0]) else np.nan, *rd,
                      drop - rd[0] if not np.isnan(rd[0]) else np.nan,
-                     bool(not np.isnan(rd[3]) and lo > rd[3])])
+                     top_beyond_random(lo, rd[3])])
     ccols = ["model", "method", "question", "qtype", "k", "top_drop_pp", "random_drop_mean_pp",
              "random_drop_sd_pp", "random_drop_min_pp", "random_drop_max_pp", "n_seeds"]
     return (_ordered(pd.DataFrame(rows, columns=SENSITIVITY_COLS), res),
@@ -688,24 +466,11 @@ def tables_dir(run_dir: Path) -> Path:
     return Path(run_dir) / "figures" / "tables"
 
 
-def write_csv_atomic(df: pd.DataFrame, path: Path) -> Path:
-    """Write ``df`` as CSV via a temporary file in the same directory and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False, float_format="%.6g")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_tables(analysis: Analysis, out_dir: Path | None = None) -> dict[str, Path]:
     """Write every summary table as ``<out_dir>/<name>.csv`` (default ``<run>/figures/tables``)."""
     out_dir = Path(out_dir) if out_dir is not None else tables_dir(analysis.run_dir)
     written = {}
     for name, attr in TABLE_FILES.items():
-        written[name] = write_csv_atomic(getattr(analysis, attr), out_dir / f"{name}.csv")
+        text = getattr(analysis, attr).to_csv(index=False, float_format="%.6g")
+        written[name] = atomic_write_text(out_dir / f"{name}.csv", text)
     return written

@@ -141,6 +141,15 @@ class DetectionUnit(UnitHeader):
             raise ValueError("top_heads contains duplicates")
         return self
 
+    @field_validator("scores")
+    @classmethod
+    def _finite_scores(cls, scores: dict[str, float]) -> dict[str, float]:
+        bad = [h for h, s in scores.items() if not math.isfinite(s)]
+        if bad:
+            raise ValueError(f"expected a finite number for every head, got {scores[bad[0]]!r} "
+                             f"for head {bad[0]}")
+        return scores
+
 
 class CurvePoint(Record):
     """Accuracy at one k (a share in [0, 1]; None (NaN while computing) when no test sample could be scored)."""
@@ -196,6 +205,13 @@ class AblationUnit(UnitHeader):
             raise ValueError("top: no k = 0 row (the unablated baseline)")
         return self
 
+    @model_validator(mode="after")
+    def _random_rows_have_seeds(self) -> AblationUnit:
+        unseeded = [i for i, p in enumerate(self.random) if p.seed is None]
+        if unseeded:
+            raise ValueError(f"random[{unseeded[0]}]: no seed (every random-k row names the seed of its draw)")
+        return self
+
 
 class Manifest(Record):
     """run_manifest.json: the configuration, the models' info by name, the data set and its split sizes."""
@@ -215,6 +231,14 @@ def _where(err: dict[str, Any]) -> str:
     return f"key {loc}: " if loc else ""
 
 
+def _got(err: dict[str, Any]) -> str:
+    """', got 75.0': the offending value when it is a plain scalar (a missing field has none)."""
+    value = err.get("input")
+    if err.get("type") == "missing" or not isinstance(value, (int, float, str)) or repr(value) in err["msg"]:
+        return ""
+    return f", got {value!r}"
+
+
 def validate_record(schema: type[R], data: Any, where: str | Path) -> R:
     """``data`` as a ``schema`` record; RecordError naming ``where`` and the first bad field otherwise."""
     try:
@@ -222,7 +246,7 @@ def validate_record(schema: type[R], data: Any, where: str | Path) -> R:
     except ValidationError as exc:
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        raise RecordError(f"{where}: {_where(first)}{first['msg']}{more}") from None
+        raise RecordError(f"{where}: {_where(first)}{first['msg']}{_got(first)}{more}") from None
 
 
 def load_record(schema: type[R], path: str | Path) -> R:

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from adapters.questions import QUESTION_KEYS, QUESTIONS
-
-METHODS: tuple[str, ...] = ("summed_attention", "wu24", "qrhead")
+from harness.methods.registry import METHOD_NAMES
 
 
 @dataclass(frozen=True)
@@ -72,10 +71,83 @@ def _ci(rng: np.random.Generator, acc: float, n: int) -> tuple[float, float]:
     return float(np.quantile(draws, 0.025)), float(np.quantile(draws, 0.975))
 
 
+def _detection(rng: np.random.Generator, m: FakeModel, method: str, qkey: str, scores: np.ndarray, n_train: int,
+               settings: dict, provenance: dict) -> dict:
+    """One FAKE detection unit: the given head scores, their top-n list and a few excluded samples."""
+    n_total = m.n_layers * m.n_heads
+    head_ids = [f"{layer}-{head}" for layer in range(m.n_layers) for head in range(m.n_heads)]
+    order = sorted(range(n_total), key=lambda i: (-scores[i], i))
+    excluded = int(rng.integers(0, 5))
+    return {
+        "kind": "detection",
+        "model": m.name,
+        "model_info": _model_info(m),
+        "method": method,
+        "question": qkey,
+        "scores": {h: float(round(s, 6)) for h, s in zip(head_ids, scores, strict=True)},
+        "top_heads": [head_ids[i] for i in order[: m.top_n]],
+        "top_n": m.top_n,
+        "n_samples_used": n_train - excluded,
+        "n_samples_excluded": excluded,
+        "exclusions": [{"sample_id": f"fake{i}", "reason": "no evidence in context"} for i in range(excluded)],
+        "extra": {"n_success": n_train - excluded - 3} if method == "wu24" else {},
+        "settings": settings,
+        "provenance": provenance,
+    }
+
+
+def _curves(rng: np.random.Generator, m: FakeModel, n_test: int, seeds: tuple[int, ...]) -> tuple[list, list, list]:
+    """FAKE top-k rows, random-k rows (one per seed) and their per-k summary."""
+    base = float(rng.integers(int(0.55 * n_test), int(0.95 * n_test))) / n_test
+    rate = float(rng.uniform(0.005, 0.04)) * (50 / max(m.k_grid))
+    top_rows, rand_rows, summary = [], [], []
+    for k in m.k_grid:
+        acc = round(base * np.exp(-rate * k) * n_test) / n_test if k else base
+        lo, hi = _ci(rng, acc, n_test)
+        top_rows.append({"k": k, "accuracy": acc, "ci_low": lo, "ci_high": hi,
+                         "rouge_recall": min(1.0, acc + 0.05), "n": n_test})
+        accs = []
+        for s in seeds:
+            drop = float(rng.normal(0.002 * k, 0.03)) if k else 0.0
+            ra = float(np.clip(round((base - drop) * n_test) / n_test, 0.0, 1.0))
+            rlo, rhi = _ci(rng, ra, n_test)
+            accs.append(ra)
+            rand_rows.append({"k": k, "seed": s, "accuracy": ra, "ci_low": rlo, "ci_high": rhi,
+                              "rouge_recall": min(1.0, ra + 0.05), "n": n_test})
+        a = np.array(accs)
+        summary.append({"k": k, "mean": float(a.mean()), "std": float(a.std(ddof=1)),
+                        "min": float(a.min()), "max": float(a.max()), "n_seeds": len(seeds)})
+    return top_rows, rand_rows, summary
+
+
+def _ablation(rng: np.random.Generator, m: FakeModel, method: str, qkey: str, n_test: int, seeds: tuple[int, ...],
+              settings: dict, provenance: dict) -> dict:
+    """One FAKE ablation unit (a Figure-8 curve)."""
+    top_rows, rand_rows, summary = _curves(rng, m, n_test, seeds)
+    return {
+        "kind": "ablation",
+        "model": m.name,
+        "model_info": _model_info(m),
+        "method": method,
+        "question": qkey,
+        "mask_mode": "uniform",
+        "mask_scope": "decode",
+        "k_grid": list(m.k_grid),
+        "seeds": list(seeds),
+        "n_test": n_test,
+        "top": top_rows,
+        "random": rand_rows,
+        "random_summary": summary,
+        "answers_csv": f"ablation/{method}/{m.name}__{qkey}.answers.csv",
+        "settings": settings,
+        "provenance": provenance,
+    }
+
+
 def write_fake_run(
     run_dir: Path,
     models: tuple[FakeModel, ...] = (LLAMA_INSTRUCT, GEMMA_BASE),
-    methods: tuple[str, ...] = METHODS,
+    methods: tuple[str, ...] = METHOD_NAMES,
     questions: tuple[str, ...] = QUESTION_KEYS,
     n_test: int = 40,
     n_train: int = 60,
@@ -90,7 +162,6 @@ def write_fake_run(
     provenance = {"fake": True, "git_commit": "FAKE", "packages": {}, "data_hash": "FAKE"}
     for m in models:
         n_total = m.n_layers * m.n_heads
-        head_ids = [f"{layer}-{head}" for layer in range(m.n_layers) for head in range(m.n_heads)]
         depth = np.repeat(np.arange(m.n_layers) / (m.n_layers - 1), m.n_heads)
         for method in methods:
             shared = rng.gamma(0.5, 1.0, size=n_total) * (1.0 + depth)
@@ -100,65 +171,9 @@ def write_fake_run(
             }
             for qkey in questions:
                 sc = _scores(rng, m, shared, by_type, qkey)
-                order = sorted(range(n_total), key=lambda i: (-sc[i], i))
-                top = [head_ids[i] for i in order[: m.top_n]]
-                excluded = int(rng.integers(0, 5))
-                det = {
-                    "kind": "detection",
-                    "model": m.name,
-                    "model_info": _model_info(m),
-                    "method": method,
-                    "question": qkey,
-                    "scores": {h: float(round(s, 6)) for h, s in zip(head_ids, sc, strict=True)},
-                    "top_heads": top,
-                    "top_n": m.top_n,
-                    "n_samples_used": n_train - excluded,
-                    "n_samples_excluded": excluded,
-                    "exclusions": [{"sample_id": f"fake{i}", "reason": "no evidence in context"}
-                                   for i in range(excluded)],
-                    "extra": {"n_success": n_train - excluded - 3} if method == "wu24" else {},
-                    "settings": settings,
-                    "provenance": provenance,
-                }
+                det = _detection(rng, m, method, qkey, sc, n_train, settings, provenance)
                 _write(run_dir / "detection" / method / f"{m.name}__{qkey}.json", det)
-
-                base = float(rng.integers(int(0.55 * n_test), int(0.95 * n_test))) / n_test
-                rate = float(rng.uniform(0.005, 0.04)) * (50 / max(m.k_grid))
-                top_rows, rand_rows, summary = [], [], []
-                for k in m.k_grid:
-                    acc = round(base * np.exp(-rate * k) * n_test) / n_test if k else base
-                    lo, hi = _ci(rng, acc, n_test)
-                    top_rows.append({"k": k, "accuracy": acc, "ci_low": lo, "ci_high": hi,
-                                     "rouge_recall": min(1.0, acc + 0.05), "n": n_test})
-                    accs = []
-                    for s in seeds:
-                        drop = float(rng.normal(0.002 * k, 0.03)) if k else 0.0
-                        ra = float(np.clip(round((base - drop) * n_test) / n_test, 0.0, 1.0))
-                        rlo, rhi = _ci(rng, ra, n_test)
-                        accs.append(ra)
-                        rand_rows.append({"k": k, "seed": s, "accuracy": ra, "ci_low": rlo, "ci_high": rhi,
-                                          "rouge_recall": min(1.0, ra + 0.05), "n": n_test})
-                    a = np.array(accs)
-                    summary.append({"k": k, "mean": float(a.mean()), "std": float(a.std(ddof=1)),
-                                    "min": float(a.min()), "max": float(a.max()), "n_seeds": len(seeds)})
-                abl = {
-                    "kind": "ablation",
-                    "model": m.name,
-                    "model_info": _model_info(m),
-                    "method": method,
-                    "question": qkey,
-                    "mask_mode": "uniform",
-                    "mask_scope": "decode",
-                    "k_grid": list(m.k_grid),
-                    "seeds": list(seeds),
-                    "n_test": n_test,
-                    "top": top_rows,
-                    "random": rand_rows,
-                    "random_summary": summary,
-                    "answers_csv": f"ablation/{method}/{m.name}__{qkey}.answers.csv",
-                    "settings": settings,
-                    "provenance": provenance,
-                }
+                abl = _ablation(rng, m, method, qkey, n_test, seeds, settings, provenance)
                 _write(run_dir / "ablation" / method / f"{m.name}__{qkey}.json", abl)
     manifest = {
         "config": {"preset": "FAKE", "context_tokens": 512, "max_new_tokens": 16, "seeds": list(seeds),

@@ -1,5 +1,6 @@
-"""Tests of harness/analysis/figures.py on FAKE result files: every expected figure is written, is a real PNG, carries
-its labels (synthetic data, random-weight model) and uses fonts of at least 8 pt."""
+"""Tests of harness/analysis/figures.py on FAKE result files: every expected figure is written (at the paths of
+harness/analysis/figure_paths.py), is a real PNG, carries its labels (synthetic data, random-weight model) and
+uses fonts of at least 8 pt."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import matplotlib.image as mpimg
 import matplotlib.text as mtext
 import pytest
 
+from harness.analysis import figure_paths as P
 from harness.analysis import figures as F
 from harness.analysis.tables import analyze, tables_dir
 from tests.helpers.fake_results import GEMMA_BASE, LLAMA_INSTRUCT, FakeModel, write_fake_run
@@ -19,7 +21,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def _capture(monkeypatch) -> dict[Path, list[tuple[str, float]]]:
     """Record (text, font size) of every visible text artist of each figure just before it is saved."""
     seen: dict[Path, list[tuple[str, float]]] = {}
-    original = F._save
+    original = F.save_figure
 
     def spy(fig, path, pdf, written):
         texts = [(t.get_text(), t.get_fontsize()) for t in fig.findobj(mtext.Text)
@@ -27,7 +29,7 @@ def _capture(monkeypatch) -> dict[Path, list[tuple[str, float]]]:
         seen[path] = texts
         original(fig, path, pdf, written)
 
-    monkeypatch.setattr(F, "_save", spy)
+    monkeypatch.setattr(F, "save_figure", spy)
     return seen
 
 
@@ -60,11 +62,11 @@ def test_make_figures_writes_every_figure(tmp_path: Path, monkeypatch) -> None:
     pngs = [p for p in written if p.suffix == ".png"]
     assert len(pngs) == len(set(pngs)) == _expected_pngs(1, 2, 2, 0)
     assert sorted(pngs) == sorted((run / "figures").glob("**/*.png"))
-    fd = F.figures_dir(run)
+    fd = P.figures_dir(run)
     m = TINY_A.name
-    for p in (F.fig8_path(fd, m, "qrhead", "hq_state"), F.fig8_grid_path(fd, m),
-              F.jaccard_path(fd, m, "summed_attention"), F.layers_path(fd, m, "qrhead"),
-              F.sensitivity_curves_path(fd, m), F.sensitivity_bars_path(fd, m), F.cross_method_path(fd, m)):
+    for p in (P.fig8_path(fd, m, "qrhead", "hq_state"), P.fig8_grid_path(fd, m),
+              P.jaccard_path(fd, m, "summed_attention"), P.layers_path(fd, m, "qrhead"),
+              P.sensitivity_curves_path(fd, m), P.sensitivity_bars_path(fd, m), P.cross_method_path(fd, m)):
         assert p in pngs
     _check_pngs(pngs)
     assert (tables_dir(run) / "sensitivity.csv").exists()
@@ -82,16 +84,16 @@ def test_model_comparison_figures(tmp_path: Path, monkeypatch) -> None:
                          questions=("inc_year", "hq_state"))
     an = analyze(run)
     seen = _capture(monkeypatch)
-    fd = F.figures_dir(run)
+    fd = P.figures_dir(run)
     written: list[Path] = []
     for p in an.model_pairs.itertuples():
         F.model_comparison_figure(an, p.model_a, p.model_b, bool(p.same_arch),
-                                  F.model_comparison_path(fd, p.model_a, p.model_b), written)
+                                  P.model_comparison_path(fd, p.model_a, p.model_b), written)
     assert len(written) == 3
     _check_pngs(written)
-    same = " ".join(t for t, _ in seen[F.model_comparison_path(fd, TINY_A.name, TINY_A_BASE.name)])
+    same = " ".join(t for t, _ in seen[P.model_comparison_path(fd, TINY_A.name, TINY_A_BASE.name)])
     assert "Same architecture: head ids compared directly" in same and "Spearman" in same
-    other = " ".join(t for t, _ in seen[F.model_comparison_path(fd, TINY_A.name, TINY_B.name)])
+    other = " ".join(t for t, _ in seen[P.model_comparison_path(fd, TINY_A.name, TINY_B.name)])
     assert "head ids are not compared" in other and "Spearman" not in other
     assert "mean depth of top heads" in other and "synthetic data" in other
 
@@ -101,7 +103,7 @@ def test_fig8_title_names_model_method_question_n_and_mask(tmp_path: Path, monke
                          synthetic=False)
     an = analyze(run)
     seen = _capture(monkeypatch)
-    path = F.fig8_path(F.figures_dir(run), "fake-gemma-base", "wu24", "employees")
+    path = P.fig8_path(P.figures_dir(run), "fake-gemma-base", "wu24", "employees")
     written: list[Path] = []
     F.fig8_single(an, "fake-gemma-base", "wu24", "employees", path, True, written)
     assert written == [path, path.with_suffix(".pdf")] and path.with_suffix(".pdf").stat().st_size > 0
@@ -129,7 +131,7 @@ def test_jaccard_heatmap_annotates_observed_values(tmp_path: Path, monkeypatch) 
                          questions=("inc_state", "inc_year", "employees"))
     an = analyze(run)
     seen = _capture(monkeypatch)
-    path = F.jaccard_path(F.figures_dir(run), "fake-llama-instruct", "summed_attention")
+    path = P.jaccard_path(P.figures_dir(run), "fake-llama-instruct", "summed_attention")
     F.jaccard_heatmap(an, "fake-llama-instruct", "summed_attention", path, [])
     joined = " ".join(t for t, _ in seen[path])
     for r in an.cross_question.itertuples():
@@ -153,8 +155,6 @@ def test_full_fake_run_with_pdfs(tmp_path: Path) -> None:
 
 def test_error_bars_never_negative():
     """A mean a rounding error past its min/max (identical seeds) must not crash matplotlib."""
-    from harness.analysis.figures import _yerr
-
-    low, high = _yerr(33.333333333333336, 33.33333333333337, 33.33333333333337)
+    low, high = F.error_bar_lengths(33.333333333333336, 33.33333333333337, 33.33333333333337)
     assert low == [0.0] and high[0] >= 0.0
-    assert _yerr(10.0, 4.0, 12.5) == [[6.0], [2.5]]
+    assert F.error_bar_lengths(10.0, 4.0, 12.5) == [[6.0], [2.5]]

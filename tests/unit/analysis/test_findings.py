@@ -1,5 +1,5 @@
-"""Tests of harness/analysis/findings.py on FAKE result files: every section is present and the numbers in the text are
-the numbers of the result JSON."""
+"""Tests of harness/analysis/findings.py (and its findings_* sections) on FAKE result files: every section is
+present, in reading order, and the numbers in the text are the numbers of the result JSON."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.analysis import findings as report
+from harness.analysis.format import pp, question_name, ratio
 from harness.analysis.tables import analyze
 from tests.helpers.fake_results import GEMMA_BASE, LLAMA_BASE, LLAMA_INSTRUCT, write_fake_run
 
@@ -110,9 +111,9 @@ def test_q3_means_equal_the_json(run_and_text) -> None:
     cat = (drops["inc_state"] + drops["hq_state"]) / 2
     section = text[text.index("## Q3."):text.index("## Q4.")]
     block = section[section.index("### fake-gemma-base"):]
-    assert f"Numerical questions lost {report.f1(num)} pp on average" in block
-    assert f"categorical questions {report.f1(cat)} pp" in block
-    assert f"difference {report.f1(num - cat)} pp (numerical minus categorical)" in block
+    assert f"Numerical questions lost {pp(num)} pp on average" in block
+    assert f"categorical questions {pp(cat)} pp" in block
+    assert f"difference {pp(num - cat)} pp (numerical minus categorical)" in block
 
 
 def test_different_architectures_compare_distributions_only(run_and_text) -> None:
@@ -130,8 +131,8 @@ def test_same_architecture_compares_head_ids(tmp_path: Path) -> None:
     an = analyze(run)
     row = an.model_same_arch.iloc[0]
     assert "Same architecture (llama, 30x9): head ids are compared directly." in text
-    assert (f"| QRHead | {report.qname(row['question'])} | {report.f2(row['spearman'])} | {row['intersection']} | "
-            f"{report.f2(row['jaccard'])} |") in text
+    assert (f"| QRHead | {question_name(row['question'])} | {ratio(row['spearman'])} | {row['intersection']} | "
+            f"{ratio(row['jaccard'])} |") in text
     assert "Synthetic data" not in text and "real filings" in text
 
 
@@ -173,3 +174,30 @@ def test_main_writes_findings(tmp_path: Path, capsys) -> None:
 
     assert cli_main(["report", "--run", str(run)]) == 0
     assert (run / "FINDINGS.md").exists() and "FINDINGS.md" in capsys.readouterr().out
+
+
+def test_number_and_word_formats() -> None:
+    from harness.analysis.format import (
+        chance_ratio,
+        drop_phrase,
+        join_words,
+        mask_semantics,
+        n_range,
+        p_value,
+        pct,
+        threshold,
+    )
+
+    assert pct(12.345) == "12.3" and pp(-0.04) == "0.0" and pp(float("nan")) == "n/a"  # never "-0.0"
+    assert ratio(1 / 3) == "0.33" and chance_ratio(0.10349) == "0.103" and ratio(None) == "n/a"
+    assert p_value(0.0004) == "p < 0.001" and p_value(0.001) == "p = 0.001" and p_value(0.0421) == "p = 0.042"
+    assert p_value(float("nan")) == "p n/a" and threshold(0.05 / 12) == "0.0042"
+    assert n_range([40, 40]) == "40" and n_range([30, 20, 40]) == "20 to 40"
+    assert drop_phrase(12.5) == "lowered accuracy by 12.5 pp" and drop_phrase(-2.5) == "raised accuracy by 2.5 pp"
+    assert drop_phrase(0.04) == "left accuracy unchanged (0.0 pp)"
+    assert drop_phrase(float("nan")) == "had an undetermined effect on accuracy"
+    assert join_words([]) == "" and join_words(["a"]) == "a" and join_words(["a", "b", "c"]) == "a, b and c"
+    assert mask_semantics(["zero", "uniform", "zero"], ["all"]) == ("mask uniform (head's query zeroed)/zero (head "
+                                                                    "output zeroed), scope all (every position "
+                                                                    "masked)")
+    assert question_name("hq_state") == "headquarters state"

@@ -1,4 +1,5 @@
-"""Tests of harness/analysis/tables.py on FAKE result files (tests/helpers/fake_results.py), checked against hand computation."""
+"""Tests of harness/analysis/tables.py on FAKE result files (tests/helpers/fake_results.py), checked against hand
+computation."""
 
 from __future__ import annotations
 
@@ -10,14 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.analysis.tables import (
-    ResultFileError,
-    analyze,
-    gini,
-    load_run,
-    tables_dir,
-    write_tables,
-)
+from harness.analysis.tables import analyze, gini, tables_dir, write_tables
 from tests.helpers.fake_results import GEMMA_BASE, LLAMA_BASE, LLAMA_INSTRUCT, write_fake_run
 
 
@@ -42,16 +36,6 @@ def _hyper_pmf(n: int, k1: int, k2: int, i: int) -> float:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> Path:
     return write_fake_run(tmp_path_factory.mktemp("fake_run"))
-
-
-def test_load_run_reads_every_unit(run: Path) -> None:
-    res = load_run(run)
-    assert len(res.detections) == 2 * 3 * 4 and len(res.ablations) == 24
-    assert res.model_names() == ["fake-llama-instruct", "fake-gemma-base"]
-    assert res.methods() == ["summed_attention", "wu24", "qrhead"]
-    assert res.questions() == ["inc_state", "inc_year", "employees", "hq_state"]
-    assert res.n_total("fake-llama-instruct") == 270 and res.n_total("fake-gemma-base") == 72
-    assert res.synthetic is True and res.skipped == []
 
 
 def test_cross_question_jaccard_matches_hand_computation(tmp_path: Path) -> None:
@@ -197,48 +181,3 @@ def test_write_tables_round_trip(run: Path) -> None:
     assert len(back) == len(an.sensitivity)
     assert back["top_drop_pp"].to_numpy() == pytest.approx(an.sensitivity["top_drop_pp"].to_numpy(), rel=1e-5)
     assert not list(tables_dir(run).glob(".*.tmp"))
-
-
-def test_bad_json_names_file_line_and_column(tmp_path: Path) -> None:
-    run = write_fake_run(tmp_path, models=(GEMMA_BASE,), methods=("wu24",), questions=("inc_year",))
-    path = _det(run, "fake-gemma-base", "wu24", "inc_year")
-    path.write_text('{\n  "kind": "detection",\n  "model": oops\n}')
-    with pytest.raises(ResultFileError, match=r"inc_year\.json: invalid JSON at line 3, column 12"):
-        load_run(run)
-
-
-def test_schema_errors_name_file_and_key(tmp_path: Path) -> None:
-    run = write_fake_run(tmp_path, models=(GEMMA_BASE,), methods=("wu24",), questions=("inc_year",))
-    det, abl = _det(run, "fake-gemma-base", "wu24", "inc_year"), _abl(run, "fake-gemma-base", "wu24", "inc_year")
-    good_det, good_abl = det.read_text(), abl.read_text()
-    obj = json.loads(good_det)
-    del obj["scores"]
-    det.write_text(json.dumps(obj))
-    with pytest.raises(ResultFileError, match=r"fake-gemma-base__inc_year\.json: missing key\(s\) scores"):
-        load_run(run)
-    det.write_text(good_det)
-    obj = json.loads(good_abl)
-    obj["top"][2]["accuracy"] = 75.0  # a percentage where a share is expected
-    abl.write_text(json.dumps(obj))
-    with pytest.raises(ResultFileError, match=r"key top\[2\]\.accuracy: expected a share in \[0, 1\], got 75\.0"):
-        load_run(run)
-    abl.write_text(good_abl)
-    _edit(det, top_heads=["3-1", "99-0"])
-    with pytest.raises(ResultFileError, match=r"top_heads: \['99-0'\] not among the scored heads"):
-        load_run(run)
-
-
-def test_empty_units_are_reported_not_analysed(tmp_path: Path) -> None:
-    run = write_fake_run(tmp_path, models=(GEMMA_BASE,), methods=("wu24", "qrhead"), questions=("inc_year",))
-    _edit(_det(run, "fake-gemma-base", "wu24", "inc_year"), top_heads=[], n_samples_used=0)
-    _edit(_abl(run, "fake-gemma-base", "wu24", "inc_year"), top=[], random=[], random_summary=[],
-          note="fewer than 20 top heads were detected; no curve")
-    res = load_run(run)
-    assert ("fake-gemma-base", "wu24", "inc_year") not in res.detections
-    assert [(k, r) for k, _, r in res.skipped] == [
-        ("detection", "no top heads (0 samples used, " + str(
-            json.loads(_det(run, "fake-gemma-base", "wu24", "inc_year").read_text())["n_samples_excluded"])
-         + " excluded)"),
-        ("ablation", "fewer than 20 top heads were detected; no curve")]
-    an = analyze(res)
-    assert set(an.sensitivity["method"]) == {"qrhead"}
