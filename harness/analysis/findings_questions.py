@@ -113,7 +113,7 @@ def section_q1(an: Analysis, links: Links) -> list[str]:
     """Do the same number of ablated heads affect different questions equally?"""
     out = ["## Q1. Do the same number of ablated heads affect different questions equally?", "",
            "Measure: the accuracy drop from the unablated baseline (k = 0) to the largest k of the grid, per "
-           "question, for the top-k heads of each method and for random heads (DESIGN.md, Ablation)."]
+           "question, for the top-k heads of each method and for random heads (docs/ARCHITECTURE.md, Ablation)."]
     s = an.sensitivity
     if s.empty:
         return out + ["", "No ablation results in this run: this question cannot be answered."]

@@ -68,6 +68,16 @@ def build_conditions(
     return conds
 
 
+def distinct_head_sets(conditions: Sequence[Condition]) -> list[tuple[str, ...]]:
+    """The distinct head sets of ``conditions`` (each in layer-major order), first seen first: what is decoded."""
+    unique: list[tuple[str, ...]] = []
+    for c in conditions:
+        key = tuple(sort_heads(c.heads))
+        if key not in unique:
+            unique.append(key)
+    return unique
+
+
 @dataclass(frozen=True)
 class AblationSettings:
     """How the conditions of one prompt are decoded (all part of the ablation unit's key)."""
@@ -84,11 +94,7 @@ def ablate_question(
     settings: AblationSettings, stop: StopRule,
 ) -> dict[tuple[str, ...], list[int]]:
     """Generated ids for each distinct head set of ``conditions`` on one prompt (cache holds the prefix)."""
-    unique: list[tuple[str, ...]] = []
-    for c in conditions:
-        key = tuple(sort_heads(c.heads))
-        if key not in unique:
-            unique.append(key)
+    unique = distinct_head_sets(conditions)
     results: dict[tuple[str, ...], list[int]] = {}
     suffix = list(ids[prefix_len:])
     cache_for_rows = cache

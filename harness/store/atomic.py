@@ -49,6 +49,14 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
+def publish_dir(tmp: str | os.PathLike, final: str | os.PathLike) -> Path:
+    """Rename a fully written folder ``tmp`` to ``final`` in one step (readers see all of it or none)."""
+    final = Path(final)
+    os.replace(tmp, final)
+    _fsync_dir(final.parent)
+    return final
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     """Write UTF-8 text atomically."""
     return atomic_write_bytes(path, text.encode("utf-8"))

@@ -246,7 +246,8 @@ def validate_record(schema: type[R], data: Any, where: str | Path) -> R:
     except ValidationError as exc:
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        raise RecordError(f"{where}: {_where(first)}{first['msg']}{_got(first)}{more}") from None
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise RecordError(f"{where}: {_where(first)}{msg}{_got(first)}{more}") from None
 
 
 def load_record(schema: type[R], path: str | Path) -> R:

@@ -26,6 +26,7 @@ from harness.engine.models.weights import (
     weights_signature,
     write_stamp,
 )
+from harness.store.atomic import publish_dir
 from harness.store.keys import file_sha256
 
 
@@ -76,7 +77,7 @@ def convert_gguf(gguf_path: Path, out_dir: Path, stamp_extra: dict[str, Any] | N
         }
         stamp["weights_signature"] = weights_signature(weight_files(tmp))
         write_stamp(tmp, stamp)
-        os.replace(tmp, out_dir)
+        publish_dir(tmp, out_dir)
         return stamp
     finally:
         if tmp.exists():
