@@ -8,14 +8,14 @@ Three answer kinds (``adapters.questions.Question.kind``):
   postal codes as standalone UPPERCASE tokens). Postal codes that are also common words or
   abbreviations (see ``AMBIGUOUS_CODES``) count only when the whole line is the code or in address
   form (", IN", "Indianapolis, IN 46204").
-- ``"year"``: canonical form is the 4-digit year string; the first year 1600-2099 in the answer that
-  is not part of a longer number, a decimal, or a decade ("1990s").
-- ``"count"``: canonical form is the integer as a plain digit string ("12500"); the FIRST number in
-  the answer, whatever it is (docs/ARCHITECTURE.md: "first number"). So "As of December 31, 2022, 12,500" parses
-  as 31: the prompts ask for the number only, and a rule that skipped numbers it judged irrelevant
-  would hide formatting failures. Thousands commas and multipliers (k/K, thousand, M, million,
-  billion) are understood; form names such as "10-K" are skipped; number words ("seven", "twelve
-  thousand") are read only when the answer holds no digits at all.
+- ``"year"``: canonical form is the 4-digit year string; the year next to the incorporation verb
+  ("Founded in 1882, incorporated in 1960" -> "1960"), otherwise the first year 1600-2099 that is not part
+  of a longer number, a decimal, or a decade ("1990s") (:func:`adapters.answer_numbers.parse_year`).
+- ``"count"``: canonical form is the integer as a plain digit string ("12500"); the number that counts
+  employees, dates and years skipped ("As of December 31, 2022, we had approximately 12,500 employees." ->
+  "12500"), otherwise the first number that is not a date or a year
+  (:func:`adapters.answer_numbers.parse_count`). Thousands commas and multipliers (k/K, thousand, M,
+  million, billion) are understood; number words ("seven", "twelve thousand") are read when no number is.
 
 Traditional abbreviations ("Calif.", "Del.", "Ind.") are deliberately not read: several collide with
 ordinary words ("Ind." = Industries, "Miss.").
@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 import numbers
 import re
+
+from adapters.answer_numbers import MULTIPLIERS, parse_count, parse_year
 
 # ---------------------------------------------------------------------------------------------------------
 # The table: 50 states + DC, full name -> USPS postal code.
@@ -268,129 +270,6 @@ def parse_state(answer: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# parse_year
-# ---------------------------------------------------------------------------------------------------------
-# Not preceded by a digit or by "<digit>," / "<digit>." (a longer number); not followed by a digit,
-# ",<digit>" / ".<digit>" (a longer number or a decimal), or a decade suffix ("1990s", "1990's").
-_YEAR_RE = re.compile(r"(?<!\d)(?<!\d[.,])(1[6-9]\d\d|20\d\d)(?!\d)(?![.,]\d)(?![’']?s(?![A-Za-z]))")
-
-
-def parse_year(answer: str) -> str | None:
-    """First 4-digit year 1600-2099 in ``answer`` that is not part of a longer number, as a string."""
-    if not isinstance(answer, str):
-        return None
-    m = _YEAR_RE.search(answer)
-    return m.group(1) if m else None
-
-
-# ---------------------------------------------------------------------------------------------------------
-# parse_count
-# ---------------------------------------------------------------------------------------------------------
-_MULTIPLIERS: dict[str, int] = {
-    "k": 1_000,
-    "thousand": 1_000,
-    "m": 1_000_000,
-    "mn": 1_000_000,
-    "mil": 1_000_000,
-    "million": 1_000_000,
-    "bn": 1_000_000_000,
-    "billion": 1_000_000_000,
-}
-# A number: thousands-grouped ("12,500") or plain digits, optional decimals, optional multiplier.
-# "M"/"k" must not be followed by a letter ("5 Main St", "3 kilometres"); "thousand(s)", "million(s)".
-_NUMBER_RE = re.compile(
-    r"(?<![\w.,])(?P<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(?P<frac>\d+))?"
-    r"(?:\s*(?P<mult>(?-i:[kK]|M|mn|bn))(?![A-Za-z])"
-    r"|\s*(?P<word>thousand|million|mil|billion)s?(?![A-Za-z]))?"
-    r"(?P<form>-[KQ](?![A-Za-z]))?",
-    re.IGNORECASE,
-)
-_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}  # fmt: skip
-_TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-    "ninety": 90,
-}  # fmt: skip
-_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
-_WORD_RE = re.compile(r"[a-z]+", re.IGNORECASE)
-
-
-def _value_to_int(value: float) -> int | None:
-    if not math.isfinite(value) or value < 0:
-        return None
-    return int(round(value))
-
-
-def _words_to_count(text: str) -> int | None:
-    """First run of English number words ("seven", "twelve thousand five hundred"); None if none.
-
-    A lone "one" is skipped: it is far more often a pronoun ("one of the largest") than a count.
-    """
-    words = [(m.group(0).lower(), m.start()) for m in _WORD_RE.finditer(text)]
-    i = 0
-    while i < len(words):
-        w = words[i][0]
-        if w in _UNITS or w in _TENS:
-            total, current, j, used = 0, 0, i, []
-            while j < len(words):
-                w = words[j][0]
-                if w in _UNITS:
-                    current += _UNITS[w]
-                elif w in _TENS:
-                    current += _TENS[w]
-                elif w == "hundred":
-                    current = max(current, 1) * 100
-                elif w in ("thousand", "million"):
-                    total += max(current, 1) * _SCALES[w]
-                    current = 0
-                elif (
-                    w == "and"
-                    and used
-                    and j + 1 < len(words)
-                    and (words[j + 1][0] in _UNITS or words[j + 1][0] in _TENS)
-                ):
-                    pass
-                else:
-                    break
-                used.append(w)
-                j += 1
-            if used != ["one"]:
-                return total + current
-            i = j
-        else:
-            i += 1
-    return None
-
-
-def parse_count(answer: str) -> int | None:
-    """First number in ``answer`` as an int: "1,901" -> 1901, "approx. 12.5 thousand" -> 12500,
-    "2.3 million" -> 2300000, "about 3k" -> 3000, "12500." -> 12500.
-
-    Form names ("10-K", "10-Q") are skipped. A decimal without a multiplier is rounded to the nearest
-    integer. Number words are read only when the answer contains no digits. None if no number.
-    """
-    if not isinstance(answer, str):
-        return None
-    for m in _NUMBER_RE.finditer(answer):
-        if m.group("form"):
-            continue
-        digits = m.group("int").replace(",", "")
-        frac = m.group("frac")
-        mult_key = (m.group("mult") or m.group("word") or "").lower()
-        value = float(f"{digits}.{frac}") if frac else None
-        scale = _MULTIPLIERS.get(mult_key, 1)
-        if value is None:
-            return int(digits) * scale
-        return _value_to_int(value * scale)
-    if not re.search(r"\d", answer):
-        return _words_to_count(answer)
-    return None
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Ground truth and matching
 # ---------------------------------------------------------------------------------------------------------
 def _is_missing(raw: object) -> bool:
@@ -428,7 +307,7 @@ def _truth_number(raw: object) -> float | None:
     value = float(m.group("int").replace(",", "") + ("." + m.group("frac") if m.group("frac") else ""))
     mult = m.group("mult")
     if mult:
-        value *= _MULTIPLIERS[mult.lower()]
+        value *= MULTIPLIERS[mult.lower()]
     return value
 
 

@@ -11,8 +11,8 @@ form of the canonical answer:
 - years: the 4-digit year with digit boundaries, not the integer part of a decimal ("1998.5").
 - counts: "12,500" and "12500", and for round large numbers "2.3 million" / "12.5 thousand"; a match
   must not be part of a longer number ("1,500" does not hold 500), a dollar amount ("$12,500"), a
-  percentage ("12%"), a word ("A320"), a form name ("10-K", "S-8"), a phone number ("540-3700"),
-  or a label ("Note 8", "Suite 300", "June 15").
+  percentage ("12%"), a plan name ("401(k)"), a word ("A320"), a form name ("10-K", "S-8"), a phone
+  number ("540-3700"), or a label ("Note 8", "Suite 300", "June 15").
 
 ``char_spans_to_token_spans`` maps those spans to token spans with a fast tokenizer's offset mapping.
 """
@@ -46,7 +46,7 @@ _POSTAL_BEFORE_AMBIGUOUS = r"(?<=[a-z.], )"
 _AMBIGUOUS_CODES = frozenset({"IN", "OR", "ME", "OK", "HI", "OH", "ID", "CO"})
 
 _COUNT_BEFORE = r"(?<![\w$])(?<!\d[.,])(?<!\$ )(?<![A-Za-z]-)(?<!\d-)"
-_COUNT_AFTER = r"(?!\w)(?![.,]\d)(?!-[A-Z])(?!-\d)(?!\s*%)(?!\s+percent\b)"
+_COUNT_AFTER = r"(?!\w)(?![.,]\d)(?!-[A-Z])(?!-\d)(?!\s*%)(?!\s+percent\b)(?!\([a-z]\))"
 # A number right after one of these words is a label, not a head count ("Note 8", "Suite 300", "June 15").
 _COUNT_LABEL_BEFORE = re.compile(
     r"(?:\b(?:Item|Note|Section|Rule|Part|Form|Exhibit|Schedule|Article|Chapter|Title|Suite|Level|Tier|"
@@ -194,6 +194,39 @@ def find_evidence_chars(text: str, kind: str, truth: str) -> list[tuple[int, int
     return spans
 
 
+class TokenIndex:
+    """One sequence's token offsets (a fast tokenizer's ``offset_mapping``), indexed once so that many char
+    spans map to token spans quickly (:meth:`token_spans`; rules in :func:`char_spans_to_token_spans`)."""
+
+    def __init__(self, offsets: Sequence[Sequence[int]]) -> None:
+        self.n_tokens = len(offsets)
+        self._toks = [(i, int(a), int(b)) for i, (a, b) in enumerate(offsets) if int(b) > int(a)]
+        self._starts = [a for _, a, _ in self._toks]
+        self._ends = [b for _, _, b in self._toks]
+        self._monotone = all(self._starts[i] <= self._starts[i + 1] and self._ends[i] <= self._ends[i + 1]
+                             for i in range(len(self._toks) - 1))
+
+    def __len__(self) -> int:
+        return self.n_tokens
+
+    def token_spans(self, spans: Sequence[Sequence[int]]) -> list[tuple[int, int]]:
+        """Half-open token spans ``[first, last + 1)``, one per half-open char span."""
+        toks, out = self._toks, []
+        for s, e in spans:
+            s, e = int(s), int(e)
+            if self._monotone:
+                lo = bisect.bisect_right(self._ends, s)  # first token ending after s
+                hi = bisect.bisect_left(self._starts, e) if e > s else lo  # tokens starting before e
+                hit = (toks[lo][0], toks[hi - 1][0] + 1) if hi > lo else None
+                after = toks[lo][0] if lo < len(toks) else self.n_tokens
+            else:
+                hits = [i for i, a, b in toks if a < e and b > s] if e > s else []
+                hit = (min(hits), max(hits) + 1) if hits else None
+                after = min((i for i, _, b in toks if b > s), default=self.n_tokens)
+            out.append(hit or (after, after))
+        return out
+
+
 def char_spans_to_token_spans(
     offsets: Sequence[Sequence[int]], spans: Sequence[Sequence[int]]
 ) -> list[tuple[int, int]]:
@@ -206,20 +239,4 @@ def char_spans_to_token_spans(
     span ``(t, t)`` at the first token ending after its start (``len(offsets)`` if none), so it
     holds no token but keeps the indices of the other spans.
     """
-    toks = [(i, int(a), int(b)) for i, (a, b) in enumerate(offsets) if int(b) > int(a)]
-    starts = [a for _, a, _ in toks]
-    ends = [b for _, _, b in toks]
-    monotone = all(starts[i] <= starts[i + 1] and ends[i] <= ends[i + 1] for i in range(len(toks) - 1))
-    out: list[tuple[int, int]] = []
-    for s, e in spans:
-        s, e = int(s), int(e)
-        if monotone:
-            lo = bisect.bisect_right(ends, s)  # first token ending after s
-            hi = bisect.bisect_left(starts, e) if e > s else lo  # tokens starting before e
-            hits = [toks[j][0] for j in range(lo, hi)]
-            after = toks[lo][0] if lo < len(toks) else len(offsets)
-        else:
-            hits = [i for i, a, b in toks if a < e and b > s] if e > s else []
-            after = min((i for i, _, b in toks if b > s), default=len(offsets))
-        out.append((min(hits), max(hits) + 1) if hits else (after, after))
-    return out
+    return TokenIndex(offsets).token_spans(spans)

@@ -16,62 +16,19 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from adapters.sentences import LINE_RE, sentence_spans, trim_span
+
 MIN_CHARS = 60
 SENTENCES_PER_GROUP = 3
 
-# Line separators as str.splitlines understands them.
-_LINE = re.compile(r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
-_NON_SPACE = re.compile(r"\S")
 # Sentence-final punctuation, optionally followed by closing quotes or brackets.
 _FINAL = re.compile(r"[.!?][\"'\u201d\u2019)\]]*$")
-# A sentence end: final punctuation (+ closers) followed by whitespace and a sentence start.
-_BOUNDARY = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s+[\"'\u201c\u2018(\[]*[A-Z0-9])")
-# Words that end with a period without ending a sentence (lower-cased, without the final period).
-_ABBREVIATIONS = frozenset(
-    {
-        "inc", "corp", "co", "ltd", "llc", "l.p", "lp", "plc", "no", "nos", "mr", "mrs", "ms", "dr", "st",
-        "jr", "sr", "u.s", "u.s.a", "u.k", "e.g", "i.e", "etc", "vs", "approx", "dept", "jan", "feb", "mar",
-        "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig", "sec", "art", "ave", "blvd",
-        "n.a", "s.a", "n.v",
-    }
-)
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
-    """Shrink ``[start, end)`` to its first and last non-whitespace characters; None if blank."""
-    first = _NON_SPACE.search(text, start, end)
-    if first is None:
-        return None
-    last = end
-    while text[last - 1].isspace():
-        last -= 1
-    return first.start(), last
 
 
 def _is_fragment(text: str, span: tuple[int, int], min_chars: int) -> bool:
     """A heading or very short line: shorter than ``min_chars`` or without sentence-final punctuation."""
     piece = text[span[0] : span[1]]
     return len(piece) < min_chars or _FINAL.search(piece) is None
-
-
-def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Trimmed sentence spans of ``text[start:end]`` (a heuristic aware of common abbreviations)."""
-    spans: list[tuple[int, int]] = []
-    cursor = start
-    for match in _BOUNDARY.finditer(text, start, end):
-        if text[match.start()] == ".":
-            word = re.search(r"(\S*)$", text[cursor : match.start()])
-            token = (word.group(1) if word else "").lower().lstrip("(\"'\u201c\u2018[")
-            if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
-                continue  # "Inc. The", "U.S. Steel", initials "J. Smith"
-        trimmed = _trim(text, cursor, match.end())
-        if trimmed:
-            spans.append(trimmed)
-        cursor = match.end()
-    trimmed = _trim(text, cursor, end)
-    if trimmed:
-        spans.append(trimmed)
-    return spans
 
 
 def _group(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
@@ -84,11 +41,11 @@ def split_paragraphs(
     """Paragraph char spans of ``text`` (see the module docstring for the rules and guarantees)."""
     if min_chars < 0 or sentences_per_group < 1:
         raise ValueError("min_chars must be >= 0 and sentences_per_group >= 1")
-    lines = [t for m in _LINE.finditer(text) if (t := _trim(text, m.start(), m.end()))]
+    lines = [t for m in LINE_RE.finditer(text) if (t := trim_span(text, m.start(), m.end()))]
     if not lines:
         return []
     if len(lines) == 1:  # no line breaks inside the text: groups of sentences
-        return _group(_sentence_spans(text, *lines[0]), sentences_per_group)
+        return _group(sentence_spans(text, *lines[0]), sentences_per_group)
     pieces: list[tuple[int, int]] = []
     pending: int | None = None  # start of fragments waiting for the next piece
     for span in lines:

@@ -1,6 +1,7 @@
 """SEC sample -> the token-level inputs every method needs (prompt, context window, evidence, paragraphs).
 
-One filing gets one context window (cut to ``context_tokens``), shared by its questions: the prompt
+One filing gets one context window (cut to ``context_tokens``) that holds its questions' evidence spans
+whole, with their sentences where they fit (:func:`choose_window`), shared by its questions: the prompt
 puts the context first and the question last, so the context's KV cache is computed once
 (``FilingPrompts.prefix_ids``) and each question only feeds its suffix.
 
@@ -16,13 +17,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from adapters.evidence import char_spans_to_token_spans
+from adapters.evidence import TokenIndex, char_spans_to_token_spans
 from adapters.paragraphs import gold_paragraphs, split_paragraphs
 from adapters.questions import NULL_QUERY, get_question
 from adapters.sample import Sample
 
 Span = tuple[int, int]
-EVIDENCE_RULES = ("surface", "upstream_needle")  # surface: every occurrence; upstream_needle: Wu24's rule
+# surface: the prepared evidence spans (the answer where a sentence states it); upstream_needle: Wu24's rule
+EVIDENCE_RULES = ("surface", "upstream_needle")
 
 
 @dataclass
@@ -101,32 +103,53 @@ def _token_at_char(offsets: Sequence[Span], char: int) -> int:
     return len(offsets)
 
 
+def evidence_regions(record: Sample, question: str, text_offsets: Sequence[Span] | TokenIndex,
+                     budget: int) -> list[Span]:
+    """Char regions of the text a window must hold whole, one per evidence span of ``question``.
+
+    Each is the span with its sentence (``Sample.evidence_sentences``) where that fits in ``budget`` tokens
+    (``text_offsets``: the text's token offsets), else the span alone (also where no sentence is known).
+    """
+    spans = [tuple(s) for s in record.evidence_chars.get(question, [])]
+    sentences = [tuple(s) for s in record.evidence_sentences.get(question, [])]
+    if len(sentences) != len(spans):
+        sentences = list(spans)
+    unions = [(min(a, s), max(b, e)) for (a, b), (s, e) in zip(spans, sentences, strict=True)]
+    tokens = _index(text_offsets).token_spans(unions) if unions else []
+    return [u if t1 - t0 <= budget else span for span, u, (t0, t1) in zip(spans, unions, tokens, strict=True)]
+
+
+def _index(offsets: Sequence[Span] | TokenIndex) -> TokenIndex:
+    return offsets if isinstance(offsets, TokenIndex) else TokenIndex(offsets)
+
+
 def choose_window(
-    token_offsets: Sequence[Span], evidence: dict[str, list[Span]], budget: int
+    token_offsets: Sequence[Span] | TokenIndex, evidence: dict[str, list[Span]], budget: int
 ) -> tuple[int, int, list[str]]:
     """Choose a window of at most ``budget`` tokens of the text that covers evidence of most questions.
 
-    ``token_offsets``: char offsets of the text's tokens; ``evidence``: question -> char spans.
-    Returns (first token, end token, questions covered). Among windows covering equally many
-    questions, the earliest start wins (deterministic).
+    ``token_offsets``: char offsets of the text's tokens (or their :class:`TokenIndex`); ``evidence``:
+    question -> char regions (evidence spans, or spans with their sentences: :func:`evidence_regions`). A
+    question is covered when one of its regions lies whole inside the window, wherever it is in the text
+    (its last tokens included). Returns (first token, end token, questions covered); among windows covering
+    equally many questions the earliest start wins (deterministic).
     """
     n = len(token_offsets)
     if n <= budget:
         return 0, n, [q for q, spans in evidence.items() if spans]
-    ev_tok: dict[str, list[int]] = {
-        q: [_token_at_char(token_offsets, s) for s, _ in spans] for q, spans in evidence.items()
-    }
+    index = _index(token_offsets)
+    ranges = {q: [r for r in index.token_spans(spans) if r[1] > r[0]] for q, spans in evidence.items()}
     candidates = {0, n - budget}
-    for toks in ev_tok.values():
-        for t in toks:
-            for lead in (budget // 8, budget // 2, budget - budget // 8):
-                candidates.add(min(max(0, t - lead), n - budget))
+    for rs in ranges.values():
+        for a, b in rs:
+            for start in (a - budget // 8, a - budget // 2, (a + b - budget) // 2, b - budget + budget // 8,
+                          b - budget, a):
+                candidates.add(min(max(0, start), n - budget))
     best: tuple[int, int] | None = None
     best_cover: list[str] = []
     for start in sorted(candidates):
         end = start + budget
-        # an evidence token must lie inside with a little room for the span's own tokens
-        cover = [q for q, toks in ev_tok.items() if any(start <= t < end - 8 for t in toks)]
+        cover = [q for q, rs in ranges.items() if any(start <= a and b <= end for a, b in rs)]
         if best is None or len(cover) > len(best_cover):
             best, best_cover = (start, end), cover
     assert best is not None
@@ -146,18 +169,35 @@ def needle_sentence(context: str, char_span: Span) -> str:
     return context[start:stop].strip()
 
 
-def upstream_needle_spans(tokenizer, ids: Sequence[int], context: str, ev_local: Sequence[Span]) -> list[Span]:
-    """Upstream evidence rule: the needle sentence tokenized alone, located by ``find_needle_idx``."""
+def upstream_needle_spans(tokenizer, ids: Sequence[int], context: str, ev_local: Sequence[Span],
+                          needle: str | None = None) -> list[Span]:
+    """Upstream evidence rule: the needle sentence tokenized alone, located by ``find_needle_idx``.
+
+    ``needle``: the evidence sentence where the sample records it; else :func:`needle_sentence` around the
+    first evidence span.
+    """
     from third_party.wu24 import find_needle_idx
 
     if not ev_local:
         return []
-    needle = needle_sentence(context, ev_local[0])
+    needle = needle or needle_sentence(context, ev_local[0])
     needle_ids = tokenizer(needle, add_special_tokens=False)["input_ids"]
     if not needle_ids:
         return []
     s, e = find_needle_idx(list(ids), needle_ids)
     return [] if s < 0 else [(s, min(e, len(ids)))]
+
+
+def _needle_in_window(record: Sample, question: str, c0: int, c1: int) -> str | None:
+    """The recorded sentence of the first evidence span inside the window ``[c0, c1)`` (cut to it), or None."""
+    spans = record.evidence_chars.get(question, [])
+    sentences = record.evidence_sentences.get(question, [])
+    if len(sentences) != len(spans):
+        return None
+    for (a, b), (s, e) in zip(spans, sentences, strict=True):
+        if c0 <= a and b <= c1:
+            return record.text[max(s, c0) : min(e, c1)].strip() or None
+    return None
 
 
 def build_filing_prompts(
@@ -174,15 +214,20 @@ def build_filing_prompts(
     All questions share one context window: ``window`` (first, end token of the text) or the window of
     ``context_tokens`` that covers the evidence of most questions (:func:`choose_window`).
 
-    ``evidence``: ``surface`` (every occurrence of the answer, the study's rule) or ``upstream_needle``
-    (Wu24's rule for its spans: the evidence sentence tokenized alone and found by set overlap).
+    ``evidence``: ``surface`` (the prepared evidence spans: the answer's occurrences in the sentences that
+    state it, the study's rule) or ``upstream_needle`` (Wu24's rule for its spans: the evidence sentence
+    tokenized alone and found by set overlap).
     """
     if evidence not in EVIDENCE_RULES:
         raise ValueError(f"evidence must be one of {', '.join(EVIDENCE_RULES)}, got {evidence!r}")
     text: str = record.text
     evidence_chars = {q: [tuple(s) for s in record.evidence_chars.get(q, [])] for q in questions}
     text_ids, text_offsets = _encode(tokenizer, text, False)
-    t0, t1 = window or choose_window(text_offsets, evidence_chars, context_tokens)[:2]
+    if window is None:
+        index = TokenIndex(text_offsets)
+        regions = {q: evidence_regions(record, q, index, context_tokens) for q in questions}
+        window = choose_window(index, regions, context_tokens)[:2]
+    t0, t1 = window
     c0 = text_offsets[t0][0] if t0 < len(text_offsets) else len(text)
     c1 = text_offsets[t1 - 1][1] if t1 > 0 else 0
     covered = [q for q, spans in evidence_chars.items() if any(c0 <= a and b <= c1 for a, b in spans)]
@@ -200,6 +245,7 @@ def build_filing_prompts(
         null_ids, null_offsets = _encode(tokenizer, ntext, add_special)
         ctx_span = (_token_at_char(offsets, ctx_at), _token_at_char(offsets, ctx_at + len(context)))
         ev_local = [(s - c0, e - c0) for s, e in evidence_chars[q] if s >= c0 and e <= c1]
+        needle = _needle_in_window(record, q, c0, c1)
         ev_prompt = [(s + ctx_at, e + ctx_at) for s, e in ev_local]
         ev_tok = char_spans_to_token_spans(offsets, ev_prompt) if ev_prompt else []
         par_tok = char_spans_to_token_spans(offsets, [(s + ctx_at, e + ctx_at) for s, e in para_chars])
@@ -210,8 +256,8 @@ def build_filing_prompts(
         ev_tok = [tuple(t) for t in ev_tok if t[1] > t[0]]
         if usable and not ev_tok:
             reason = "evidence outside the context window"
-        wu24_spans = upstream_needle_spans(tokenizer, ids, context, ev_local) if evidence == "upstream_needle" \
-            else list(ev_tok)
+        wu24_spans = upstream_needle_spans(tokenizer, ids, context, ev_local, needle) \
+            if evidence == "upstream_needle" else list(ev_tok)
         prompts[q] = QuestionPrompt(
             question=q, ids=ids, query_start=_token_at_char(offsets, q_at), context_span=ctx_span,
             evidence_spans=list(ev_tok), paragraph_spans=[tuple(s) for s in par_tok],
@@ -240,8 +286,8 @@ def build_filing_groups(
     lies elsewhere get further windows, so every question's context holds its evidence where the text has
     it. Questions without usable evidence join the first group. A short text gives a single group.
     """
-    text_offsets = _encode(tokenizer, record.text, False)[1]
-    ev = {q: [tuple(s) for s in record.evidence_chars.get(q, [])] for q in questions}
+    text_offsets = TokenIndex(_encode(tokenizer, record.text, False)[1])
+    ev = {q: evidence_regions(record, q, text_offsets, context_tokens) for q in questions}
     remaining = [q for q in questions if ev[q] and record.usable.get(q)]
     plans: list[tuple[tuple[int, int], list[str]]] = []
     while remaining:

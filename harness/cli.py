@@ -72,6 +72,8 @@ def _add_study_commands(sub) -> None:
         if name == "report":
             p.add_argument("--out", type=Path, help="with --run: where to write (default <run>/FINDINGS.md)")
         if name == "prepare":
+            p.add_argument("--strict", action="store_true",
+                           help="stop at a malformed corpus or evidence line instead of skipping and listing it")
             g = p.add_argument_group("one CSV without a configuration (instead of --config)")
             g.add_argument("--csv", help="ground-truth CSV")
             g.add_argument("--corpus", help="EDGAR-CORPUS .jsonl/.json/.parquet file or folder, or 'hf' / "
@@ -182,7 +184,7 @@ def run_study_command(args: argparse.Namespace) -> int:
     check_packages(cfg, STEPS_RUN[args.command])
     shard = shard_from_args(args.shard)
     if args.command == "prepare":
-        steps.prepare_datasets(cfg, args.dataset)
+        steps.prepare_datasets(cfg, args.dataset, strict=args.strict or None)
     elif args.command in ("detect", "ablate"):
         steps.run_model_step(cfg, args.command, args.model, args.dataset, shard)
     elif args.command == "demo":
@@ -203,7 +205,7 @@ def _prepare_one_csv(args: argparse.Namespace) -> int:
         role, col = spec.split("=", 1)
         columns[role.strip()] = col.strip()
     res = prepare(args.csv, args.out, corpus=args.corpus, text_column=args.text_column, columns=columns,
-                  join=args.join)
+                  join=args.join, strict=args.strict)
     print(res.summary_line())
     return 0
 

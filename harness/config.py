@@ -6,9 +6,10 @@ list items by index, by ``name``/``label``, or ``*`` for all). The schema is a s
 (:class:`ExperimentConfig`, :class:`DatasetConfig`, :class:`ModelConfig`; ``ExperimentConfig.model_json_schema()``
 is its JSON Schema); every problem raises :class:`ConfigError` naming the file and the field.
 
-Relative paths in a configuration (``csv``, ``corpus``, ``prepared_dir``, ``results_dir``) are resolved
-against the repository root (the folder holding ``harness/``), whatever the current directory, so the
-presets' ``../shared/edgar_sample`` and ``data/ground_truth.csv`` mean the same from anywhere.
+Relative paths in a configuration (``csv``, ``corpus``, ``evidence_file``, ``prepared_dir``,
+``results_dir``) are resolved against the repository root (the folder holding ``harness/``), whatever the
+current directory, so the presets' ``../shared/edgar_sample`` and ``data/ground_truth.csv`` mean the same
+from anywhere.
 
 The settings' vocabularies come from where they are used: attention backends, dtypes, mask modes and
 stop rules from :mod:`harness.engine.options`, method names from :mod:`harness.methods.registry`, evidence
@@ -129,7 +130,9 @@ class DatasetConfig(Section):
     prepared_dir: str = ""  # default <repo>/data/prepared/<label>
     synthetic: bool = False
     generate: dict[str, int] | None = None  # {"n_filings", "seed"}: the synthetic corpus generator
-    optional: bool = False  # skip (with a note) when the CSV is absent
+    optional: bool = False  # skip (with a warning) when the CSV is absent
+    evidence_file: str | None = Field(None, min_length=1)  # verified evidence sentences (JSON lines), optional
+    strict: bool = False  # a malformed corpus / evidence line stops prepare (default: skipped and listed)
 
     @field_validator("columns")
     @classmethod
@@ -167,8 +170,9 @@ class DatasetConfig(Section):
     @model_validator(mode="after")
     def _sources(self) -> DatasetConfig:
         if self.generate is not None:
-            if self.csv or self.corpus or self.text_column:
-                raise field_error("generate", "a generated data set takes no csv / corpus / text_column")
+            if self.csv or self.corpus or self.text_column or self.evidence_file:
+                raise field_error("generate", "a generated data set takes no csv / corpus / text_column / "
+                                              "evidence_file")
             object.__setattr__(self, "synthetic", True)
         else:
             if self.csv is None:
@@ -177,6 +181,7 @@ class DatasetConfig(Section):
                 raise field_error("corpus", "give exactly one source of Item 1 text: 'corpus' (EDGAR-CORPUS file "
                                             "or folder, or \"hf\") or 'text_column' (a column of the CSV)")
         object.__setattr__(self, "csv", resolve_path(self.csv))
+        object.__setattr__(self, "evidence_file", resolve_path(self.evidence_file))
         if self.corpus is not None and not (self.corpus == "hf" or self.corpus.startswith("hf:")):
             object.__setattr__(self, "corpus", resolve_path(self.corpus))
         object.__setattr__(self, "prepared_dir", resolve_path(self.prepared_dir or f"data/prepared/{self.label}"))

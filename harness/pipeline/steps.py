@@ -8,6 +8,7 @@ all. The command line (``harness/cli.py``) only parses arguments and calls these
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -38,8 +39,11 @@ def select_models(cfg: ExperimentConfig, only: str | None) -> list[ModelConfig]:
     return ms
 
 
-def prepare_datasets(cfg: ExperimentConfig, only: str | None = None) -> None:
-    """Generate the synthetic corpus where configured, then validate and split every data set."""
+def prepare_datasets(cfg: ExperimentConfig, only: str | None = None, strict: bool | None = None) -> None:
+    """Generate the synthetic corpus where configured, then validate and split every data set.
+
+    ``strict``: override every data set's ``strict`` (a malformed corpus / evidence line is an error).
+    """
     from harness.pipeline.prepare import prepare
 
     for d in select_datasets(cfg, only):
@@ -50,10 +54,12 @@ def prepare_datasets(cfg: ExperimentConfig, only: str | None = None) -> None:
             g = generate_corpus(d.generated_dir, n_filings=d.generate["n_filings"], seed=d.generate["seed"])
             csv_path, corpus = g.csv_path, g.corpus_path
         if (csv_path is None or not Path(csv_path).exists()) and d.optional:
-            print(f"[prepare] {d.label}: {csv_path} not found, skipped (optional data set)")
+            print(f"warning: data set {d.label!r} skipped: its CSV {csv_path} was not found (optional data set)",
+                  file=sys.stderr)
             continue
         res = prepare(csv_path, d.prepared_dir, corpus=corpus, text_column=d.text_column,
-                      columns=d.columns or None, join=d.join)
+                      columns=d.columns or None, join=d.join, evidence_file=d.evidence_file,
+                      strict=d.strict if strict is None else strict)
         print(f"[prepare] {d.label}: {res.summary_line()}")
 
 

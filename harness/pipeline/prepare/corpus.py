@@ -47,6 +47,7 @@ class Corpus:
     n_scanned: int = 0
     examples: list[str] = field(default_factory=list)  # a few keys seen, for error messages
     warnings: list[str] = field(default_factory=list)
+    skipped_lines: list[dict[str, Any]] = field(default_factory=list)  # malformed lines: file, line, reason
 
 
 def required_fields(join: str) -> tuple[str, ...]:

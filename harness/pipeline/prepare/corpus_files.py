@@ -1,10 +1,14 @@
-"""EDGAR-CORPUS files and folders: ``.jsonl``, ``.json`` and ``.parquet`` records."""
+"""EDGAR-CORPUS files and folders: ``.jsonl``, ``.json`` and ``.parquet`` records.
+
+A line of a ``.jsonl`` file that is not JSON, or not a JSON object, is skipped and listed (file, line, reason)
+in :attr:`Corpus.skipped_lines` for the data report; with ``strict`` it raises :class:`DataError` instead.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +18,15 @@ from harness.pipeline.prepare.input_files import decode_utf8, read_input_bytes
 from harness.store.keys import file_sha256
 
 CORPUS_SUFFIXES = (".jsonl", ".json", ".parquet")
+BadLine = Callable[[Path, int, str], None]  # (file, line, reason) of a skipped line
 
 
-def _iter_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
+def iter_jsonl(path: Path, on_bad_line: BadLine | None = None) -> Iterator[tuple[str, Any]]:
+    """``("file:line", record)`` of every non-blank line of a JSON-lines file.
+
+    A line that is not JSON or not a JSON object goes to ``on_bad_line`` and is skipped; without one, bad
+    JSON raises :class:`DataError` (a non-object is yielded, for the caller to judge).
+    """
     line_no = 0
     try:
         with open(path, encoding="utf-8-sig") as fh:
@@ -26,8 +36,14 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise DataError(f"malformed JSON: {exc.msg} (char {exc.colno})", file=path,
-                                    line=line_no) from exc
+                    if on_bad_line is None:
+                        raise DataError(f"malformed JSON: {exc.msg} (char {exc.colno})", file=path,
+                                        line=line_no) from exc
+                    on_bad_line(path, line_no, f"malformed JSON: {exc.msg} (char {exc.colno})")
+                    continue
+                if on_bad_line is not None and not isinstance(obj, dict):
+                    on_bad_line(path, line_no, f"not a JSON object ({type(obj).__name__})")
+                    continue
                 yield f"{path}:{line_no}", obj
     except UnicodeDecodeError as exc:
         raise DataError(f"corpus file is not UTF-8 text ({exc.reason})", file=path, line=line_no + 1) from exc
@@ -35,14 +51,14 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
         raise DataError(f"cannot read corpus file: {exc.strerror or exc}", file=path) from exc
 
 
-def _iter_json(path: Path) -> Iterator[tuple[str, Any]]:
+def _iter_json(path: Path, on_bad_line: BadLine | None) -> Iterator[tuple[str, Any]]:
     raw = read_input_bytes(path, "corpus file")
     text = decode_utf8(path, raw, "corpus file")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":  # JSON lines saved as .json
-            yield from _iter_jsonl(path)
+            yield from iter_jsonl(path, on_bad_line)
             return
         raise DataError(f"malformed JSON: {exc.msg} (char {exc.colno})", file=path, line=exc.lineno) from exc
     if isinstance(data, dict):
@@ -99,12 +115,12 @@ def _corpus_files(path: Path) -> list[Path]:
     return [path]
 
 
-def _records_of(file: Path, required: Sequence[str]) -> Iterable[tuple[str, Any]]:
+def _records_of(file: Path, required: Sequence[str], on_bad_line: BadLine | None) -> Iterable[tuple[str, Any]]:
     suffix = file.suffix.lower()
     if suffix == ".jsonl":
-        return _iter_jsonl(file)
+        return iter_jsonl(file, on_bad_line)
     if suffix == ".json":
-        return _iter_json(file)
+        return _iter_json(file, on_bad_line)
     return _iter_parquet(file, required)
 
 
@@ -117,8 +133,16 @@ def _corpus_sha256(path: Path, files: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def load_corpus_path(path: Path, join: str, wanted: set) -> Corpus:
-    """Read a corpus file, or every corpus file of a folder (sorted, hidden ones skipped), for ``join``."""
+def skipped_line(file: Path, line: int, reason: str) -> dict[str, Any]:
+    """The data report's entry for a skipped input line."""
+    return {"file": str(file), "line": line, "reason": reason}
+
+
+def load_corpus_path(path: Path, join: str, wanted: set, strict: bool = False) -> Corpus:
+    """Read a corpus file, or every corpus file of a folder (sorted, hidden ones skipped), for ``join``.
+
+    ``strict``: a malformed JSON line raises :class:`DataError`; otherwise it is skipped and listed.
+    """
     if not path.exists():
         raise DataError("corpus not found", file=path)
     files = _corpus_files(path)
@@ -127,8 +151,9 @@ def load_corpus_path(path: Path, join: str, wanted: set) -> Corpus:
                     sha256=None, records={})
     required = required_fields(join)
     seen_fields: set[str] = set()
+    on_bad_line = None if strict else lambda f, n, why: corpus.skipped_lines.append(skipped_line(f, n, why))
     for file in files:
-        for where, obj in _records_of(file, required):
+        for where, obj in _records_of(file, required, on_bad_line):
             add_record(corpus, where, obj, join, wanted, seen_fields, file)
     if corpus.n_scanned == 0:
         raise DataError("the corpus holds no records", file=path)

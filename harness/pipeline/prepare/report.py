@@ -55,6 +55,9 @@ def _inputs_and_rows(meta: dict[str, Any]) -> list[str]:
         sha = f" (sha256 `{src['sha256']}`)" if src.get("sha256") else ""
         lines.append(f"- Item 1 text: {src['kind']} `{where}`{sha}, joined on `{meta['join']}`, "
                      f"{src['records_scanned']} records scanned")
+    if meta.get("evidence_file"):
+        ev = meta["evidence_file"]
+        lines.append(f"- verified evidence: `{ev['path']}` (sha256 `{ev['sha256']}`), {ev['records']} records")
     split = meta["split"]
     return lines + [
         f"- split: `train_test_split(test_size={split['test_size']}, random_state={split['random_state']})` "
@@ -73,16 +76,39 @@ def _questions(meta: dict[str, Any]) -> list[str]:
     lines = [
         "## Questions",
         "",
-        "Each (row, question) has one status, checked in this order: NULL, unparseable, no text, "
-        "no evidence in the text, usable. Rows excluded as malformed or duplicate are not counted here.",
+        "Each (row, question) has one status, checked in this order: NULL, unparseable, implausible (an "
+        "incorporation year after the filing year), no text, no evidence in the text, no sentence stating the "
+        "fact (the answer occurs only in sentences without the question's cue), usable. Rows excluded as "
+        "malformed or duplicate are not counted here.",
         "",
-        "| question | column | NULL | unparseable | no text | no evidence | usable | usable (train) "
-        "| usable (test) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| question | column | NULL | unparseable | implausible | no text | no evidence | no stating sentence "
+        "| usable | usable (train) | usable (test) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for q, c in meta["counts"]["per_question"].items():
-        lines.append(f"| {q} | `{meta['columns'][q]}` | {c['null']} | {c['unparseable']} | {c['no_text']} "
-                     f"| {c['no_evidence']} | {c['usable']} | {c['usable_train']} | {c['usable_test']} |")
+        lines.append(f"| {q} | `{meta['columns'][q]}` | {c['null']} | {c['unparseable']} | {c['implausible']} "
+                     f"| {c['no_text']} | {c['no_evidence']} | {c['no_stating_sentence']} | {c['usable']} "
+                     f"| {c['usable_train']} | {c['usable_test']} |")
+    rules = meta["counts"].get("evidence_rules") or {}
+    if rules:
+        names = list(next(iter(rules.values())))
+        lines += ["", "Which rule found the evidence of the usable questions (`verified_sentence`: the evidence "
+                  "file's sentence; `cue_sentence`: a sentence of the text carrying the question's cue):", "",
+                  "| question | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        lines += [f"| {q} | " + " | ".join(str(r[n]) for n in names) + " |" for q, r in rules.items()]
+    return lines
+
+
+def _input_problems(report: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    if report.get("skipped_lines"):
+        lines += ["", "## Skipped input lines", "", "| file | line | reason |", "|---|---|---|"]
+        lines += [f"| `{_md(e['file'])}` | {e['line']} | {_md(e['reason'])} |" for e in report["skipped_lines"]]
+    if report.get("evidence_warnings"):
+        lines += ["", "## Evidence warnings", ""]
+        lines += [f"- {_md(w)}" if isinstance(w, str) else
+                  f"- line {w['line']} ({_md(w['sample_id'])}, {w['question']}): {_md(w['warning'])}"
+                  for w in report["evidence_warnings"]]
     return lines
 
 
@@ -110,6 +136,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     if report.get("split_error"):
         lines += ["", f"**No split written:** {_md(report['split_error'])}"]
     lines += [""] + _exclusions(report)
+    lines += _input_problems(report)
     if report.get("corpus_warnings"):
         lines += ["", "## Corpus warnings", ""] + [f"- {_md(w)}" for w in report["corpus_warnings"]]
     return "\n".join(lines) + "\n"

@@ -58,14 +58,18 @@ def _join_row(row: Row, found: Corpus, key_column: str) -> None:
 
 
 def attach_texts(rows: list[Row], join_mode: str, mapping: dict[str, str], csv_path: Path,
-                 corpus: str | os.PathLike | None, text_column: str | None) -> Corpus | None:
-    """Give each row its Item 1 text or the reason it has none; returns the corpus read (if any)."""
+                 corpus: str | os.PathLike | None, text_column: str | None, strict: bool = False) -> Corpus | None:
+    """Give each row its Item 1 text or the reason it has none; returns the corpus read (if any).
+
+    ``strict``: a malformed corpus line raises :class:`DataError` instead of being skipped and listed.
+    """
     if join_mode == "text_column":
         _texts_from_column(rows, csv_path, text_column)
         return None
     wanted = {r.key for r in rows if r.key is not None and r.text_problem is None}
     hf = hf_name(corpus)
-    found = load_corpus_hf(hf, join_mode, wanted) if hf else load_corpus_path(Path(corpus), join_mode, wanted)
+    found = load_corpus_hf(hf, join_mode, wanted) if hf else load_corpus_path(Path(corpus), join_mode, wanted,
+                                                                                strict)
     _check_join_matched(rows, wanted, found, join_mode, mapping, csv_path)
     key_column = mapping["filename"] if join_mode == "filename" else f"{mapping['cik']}+{mapping['year']}"
     for row in rows:

@@ -51,7 +51,7 @@ def test_malformed_corpus(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(lines[0] + lines[1][:200] + "\n" + lines[2], encoding="utf-8")
     with pytest.raises(DataError, match="malformed JSON") as info:
-        prepare(csv_path, tmp_path / "out", corpus=bad)
+        prepare(csv_path, tmp_path / "out", corpus=bad, strict=True)
     assert_names(info.value, bad, 2, None)
     no_text = tmp_path / "no_text.jsonl"
     no_text.write_text("".join(

@@ -9,7 +9,7 @@ from sklearn.model_selection import train_test_split
 
 from adapters.questions import QUESTION_KEYS
 from harness.cli import main as cli_main
-from harness.pipeline.prepare import prepare
+from harness.pipeline.prepare import STATUSES, prepare
 from harness.store.atomic import TMP_MARK
 from tests.helpers.edgar_sample import COLUMN_OF, CORPUS, GT, SAMPLE, corpus_texts, load, read_gt, write_csv
 
@@ -24,7 +24,7 @@ def check_sample_split(out: Path, result) -> tuple[dict, dict]:
     for q in QUESTION_KEYS:
         counts = result.per_question[q]
         assert counts["usable"] == 45
-        assert counts["null"] == counts["unparseable"] == counts["no_text"] == counts["no_evidence"] == 0
+        assert all(counts[s] == 0 for s in STATUSES if s != "usable")
         assert counts["usable_train"] + counts["usable_test"] == 45
     train, test = load(result.train_path), load(result.test_path)
     assert len(train["samples"]) == 36 and len(test["samples"]) == 9
@@ -55,7 +55,7 @@ def check_sample_split(out: Path, result) -> tuple[dict, dict]:
     report = load(result.report_json)
     assert report["row_exclusions"] == [] and report["question_exclusions"] == []
     md = result.report_md.read_text(encoding="utf-8")
-    assert "| inc_state | `original_Inc_state_truth` | 0 | 0 | 0 | 0 | 45 | 36 | 9 |" in md
+    assert "| inc_state | `original_Inc_state_truth` | 0 | 0 | 0 | 0 | 0 | 0 | 45 | 36 | 9 |" in md
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp") or TMP_MARK in p.name]
     return train, test
 

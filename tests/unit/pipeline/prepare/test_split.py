@@ -20,6 +20,6 @@ def test_too_few_usable_filings_still_writes_the_report(tmp_path):
     assert "data_report.md" in str(info.value)
     report = load(tmp_path / "out" / "data_report.json")
     assert report["meta"]["counts"]["per_question"]["inc_state"] == {
-        "null": 2, "unparseable": 0, "no_text": 0, "no_evidence": 0, "usable": 1, "usable_train": 0,
-        "usable_test": 0}
+        "null": 2, "unparseable": 0, "implausible": 0, "no_text": 0, "no_evidence": 0, "no_stating_sentence": 0,
+        "usable": 1, "usable_train": 0, "usable_test": 0}
     assert not (tmp_path / "out" / "train_samples.json").exists()

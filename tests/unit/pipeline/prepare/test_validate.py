@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.questions import QUESTION_KEYS
-from harness.pipeline.prepare import prepare
+from harness.pipeline.prepare import STATUSES, prepare
 from tests.helpers.edgar_sample import COLUMN_OF, CORPUS, GT, load, small_csv
 
 
@@ -39,14 +39,15 @@ def test_bad_rows_are_reported_and_good_rows_go_through(tmp_path):
     result = prepare(csv_path, tmp_path / "out", corpus=CORPUS)
     assert result.n_rows == 14
     pq = result.per_question
-    assert pq["employees"] == {"null": 2, "unparseable": 1, "no_text": 1, "no_evidence": 1, "usable": 6,
+    assert pq["employees"] == {"null": 2, "unparseable": 1, "implausible": 0, "no_text": 1, "no_evidence": 1,
+                               "no_stating_sentence": 0, "usable": 6,
                                "usable_train": pq["employees"]["usable_train"],
                                "usable_test": pq["employees"]["usable_test"]}
     assert pq["inc_year"]["null"] == 2 and pq["inc_year"]["unparseable"] == 1 and pq["inc_year"]["usable"] == 7
     assert pq["inc_state"]["unparseable"] == 1 and pq["inc_state"]["usable"] == 8
     assert pq["hq_state"]["no_evidence"] == 1 and pq["hq_state"]["usable"] == 8
     for q in QUESTION_KEYS:  # every row not dropped whole has exactly one status per question
-        assert sum(pq[q][s] for s in ("null", "unparseable", "no_text", "no_evidence", "usable")) == 11
+        assert sum(pq[q][s] for s in STATUSES) == 11
         assert pq[q]["usable_train"] + pq[q]["usable_test"] == pq[q]["usable"]
 
     rows_out = {(e["line"], e["status"]) for e in result.row_exclusions}
