@@ -32,9 +32,13 @@ def load_split(prepared_dir: str | Path, split: str) -> list[Sample]:
 
 def sample_hash(rec: Sample, questions: Sequence[str]) -> str:
     """Key of what a sample contributes to the given questions (text, answers, evidence, usability)."""
-    return config_key({"text": rec.text, "answers": {q: rec.answers.get(q) for q in questions},
-                       "evidence": {q: _spans(rec.evidence_chars.get(q)) for q in questions},
-                       "usable": {q: rec.usable.get(q) for q in questions}})
+    key = {"text": rec.text, "answers": {q: rec.answers.get(q) for q in questions},
+           "evidence": {q: _spans(rec.evidence_chars.get(q)) for q in questions},
+           "usable": {q: rec.usable.get(q) for q in questions}}
+    sentences = {q: rec.evidence_sentences.get(q) for q in questions if rec.evidence_sentences.get(q)}
+    if sentences:  # the windows hold these sentences (absent from older prepared splits: keys unchanged there)
+        key["evidence_sentences"] = sentences
+    return config_key(key)
 
 
 def _spans(spans: list | None) -> list | None:
