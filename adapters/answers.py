@@ -246,14 +246,17 @@ def _state_mentions(line: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def parse_state(answer: str) -> str | None:
+def parse_state(answer: str, question: str | None = None) -> str | None:
     """First US state (or DC) named in the first non-blank line of a model answer, canonical name or None.
 
     Full names match in any case as whole words ("West Virginia" never yields "Virginia", "York" and
     "Jersey" alone name nothing); "Washington, D.C." / "Washington DC" -> District of Columbia while
     "Washington" -> Washington. Postal codes match only as standalone UPPERCASE tokens; the ambiguous
     ones (``AMBIGUOUS_CODES``) only as the whole line or in address form (", IN"). At one start
-    position the longest mention wins.
+    position the longest mention wins. With ``question`` (``inc_state`` / ``hq_state``) and several states
+    in the line, the first one the line states for that question wins ("Although incorporated in Delaware,
+    it is headquartered in California." -> California for ``hq_state``), by the cues of
+    :mod:`adapters.cues`; without such a cue, the first state.
     """
     if not isinstance(answer, str):
         return None
@@ -263,10 +266,16 @@ def parse_state(answer: str) -> str | None:
     whole = line.strip(" \t\"'`*").rstrip(".,;:!?")
     if whole in CODE_TO_STATE:  # the whole line is just a code, ambiguous ones included
         return CODE_TO_STATE[whole]
-    mentions = _state_mentions(line)
+    mentions = sorted(_state_mentions(line), key=lambda m: (m[0], -(m[1] - m[0])))
     if not mentions:
         return None
-    return min((s, -(e - s), st) for s, e, st in mentions)[2]
+    if question is not None and len({st for _, _, st in mentions}) > 1:
+        from adapters.cues import states_fact  # cues read this module's state table
+
+        stated = [st for a, b, st in mentions if states_fact(line, (0, len(line)), (a, b), question)]
+        if stated:
+            return stated[0]
+    return mentions[0][2]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -333,28 +342,32 @@ def canonical_truth(kind: str, raw: object) -> str | None:
     return str(n)
 
 
-def parse_answer(kind: str, answer: str) -> str | None:
-    """Model answer -> canonical string of the given kind ("Delaware", "1998", "12500"), or None."""
+def parse_answer(kind: str, answer: str, question: str | None = None) -> str | None:
+    """Model answer -> canonical string of the given kind ("Delaware", "1998", "12500"), or None.
+
+    ``question`` (a question key) lets a state answer that names several states be read for that question.
+    """
     _check_kind(kind)
     if kind == "state":
-        return parse_state(answer)
+        return parse_state(answer, question)
     if kind == "year":
         return parse_year(answer)
     count = parse_count(answer)
     return None if count is None else str(count)
 
 
-def answer_matches(kind: str, answer: str, truth: str, count_tolerance: float = 0.0) -> bool:
+def answer_matches(kind: str, answer: str, truth: str, count_tolerance: float = 0.0,
+                   question: str | None = None) -> bool:
     """Whether a model answer matches the ground truth after normalisation.
 
     ``truth`` may be in any form :func:`canonical_truth` accepts. States and years must be equal;
     counts must satisfy ``|parsed - truth| <= count_tolerance * |truth|`` (0 = exact, the default).
-    An unparseable answer or truth never matches.
+    An unparseable answer or truth never matches. ``question``: see :func:`parse_answer`.
     """
     _check_kind(kind)
     if not (isinstance(count_tolerance, numbers.Real) and count_tolerance >= 0):
         raise ValueError(f"count_tolerance must be a non-negative number, got {count_tolerance!r}")
-    parsed = parse_answer(kind, answer)
+    parsed = parse_answer(kind, answer, question)
     canon = canonical_truth(kind, truth)
     if parsed is None or canon is None:
         return False

@@ -65,3 +65,21 @@ def test_the_table_is_large_and_holds_the_issue_cases():
 def test_instruct_answer_parses_as_a_person_reads_it(kind, answer, expected):
     assert parse_answer(kind, answer) == expected
     assert answer_matches(kind, answer, expected)
+
+
+@pytest.mark.parametrize(("answer", "question", "want"), [
+    ("Although incorporated in Delaware, it is headquartered in California.", "hq_state", "California"),
+    ("Although incorporated in Delaware, it is headquartered in California.", "inc_state", "Delaware"),
+    ("The company is incorporated in Delaware and headquartered in California.", "hq_state", "California"),
+    ("Our headquarters are in Austin, Texas; we were incorporated in Nevada.", "inc_state", "Nevada"),
+    ("Delaware", "hq_state", "Delaware"),
+    ("Texas or Oklahoma", "hq_state", "Texas"),  # no cue: the first state
+])
+def test_a_state_answer_is_read_for_its_question(answer, question, want):
+    """Several states in one line: the one the line states for the question (without it: the first)."""
+    assert parse_answer("state", answer, question) == want
+    assert answer_matches("state", answer, want, question=question)
+
+
+def test_without_a_question_the_first_state_wins():
+    assert parse_answer("state", "Although incorporated in Delaware, it is headquartered in California.") == "Delaware"
