@@ -44,7 +44,7 @@ class QuestionScores:
     summed_context: np.ndarray | None = None
     summed_evidence: np.ndarray | None = None
     wu24: np.ndarray | None = None
-    wu24_success: bool = False
+    wu24_success: bool = False  # passed the gate and (``wu24_copy: chars``) copied the evidence: it counts
     qrhead: np.ndarray | None = None
     reasons: dict[str, str] = field(default_factory=dict)
 

@@ -4,7 +4,8 @@ attended key is the evidence token being copied (port: :mod:`third_party.wu24`).
 Copy matching (``wu24_copy``): ``chars`` (the study's default, :mod:`harness.methods.copy_chars`): the answer's
 characters are aligned to the evidence text and a head is credited when its top-1 key holds characters the
 generated token copies, each evidence token once per head and sample; an answer that is no copy of the
-evidence is excluded with that reason. ``ids``: upstream's rule, token-id equality (zeros for non-copies).
+evidence is excluded with that reason. ``ids``: upstream's rule, token-id equality (zeros for non-copies); it is
+also what runs without a tokenizer (the timing and plumbing paths, which have no text to align).
 
 A sample counts only when its answer succeeded (the ``wu24_gate``: the study's normalised answer match, or
 upstream's ROUGE-1 recall gate).
@@ -42,18 +43,15 @@ class Wu24RetrievalScore:
             res.reasons["wu24"] = f"answer failed the {gate} gate: {sig.answer_text!r}"
         top1 = torch.stack(sig.top1).cpu().numpy()  # (S, L, H)
         rule = ctx.settings.wu24_copy
-        if rule == "ids":
+        if rule not in COPY_RULES:
+            raise ValueError(f"wu24_copy must be one of {', '.join(COPY_RULES)}, got {rule!r}")
+        if rule == "ids" or ctx.tokenizer is None:  # no tokenizer (timing, plumbing): no text to align
             res.wu24 = retrieval_scores_from_top1(top1, sig.generated, qp.ids, qp.wu24_spans)
-        elif rule == "chars":
-            if ctx.tokenizer is None:
-                res.reasons.setdefault("wu24", "no tokenizer: the character copy rule needs one")
-                return
+        else:
             res.wu24, why = char_copy_scores(top1, sig.generated, ctx.tokenizer, qp, ctx.chat)
             if why is not None and res.wu24_success:
                 res.wu24_success = False
                 res.reasons["wu24"] = why
-        else:
-            raise ValueError(f"wu24_copy must be one of {', '.join(COPY_RULES)}, got {rule!r}")
 
     def sample_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
         return res.wu24 if res.wu24_success else None
