@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from adapters.prompts import EVIDENCE_RULES
 from adapters.questions import QUESTION_KEYS
+from harness.engine.models.aliases import MODEL_ROLES, resolve_alias
 from harness.engine.options import ATTENTION_BACKENDS, DTYPES, MASK_MODES, MASK_SCOPES, STOP_RULES
 from harness.methods.registry import METHOD_NAMES
 from harness.paths import REPO_ROOT
@@ -36,6 +37,7 @@ from harness.paths import REPO_ROOT
 PRESET_DIR = Path(__file__).resolve().parent / "configs"
 JOINS = ("auto", "filename", "cik_year")
 WU24_GATES = ("match", "rouge")
+WU24_COPY_RULES = ("chars", "ids")  # chars: the answer's characters aligned to the evidence; ids: upstream's
 SUMMED_VARIANTS = ("context", "evidence")
 QRHEAD_LAYOUTS = ("study", "upstream")
 RANDOM_POOLS = ("outside_top_n",)
@@ -99,9 +101,14 @@ class Section(BaseModel):
 
 
 class ModelConfig(Section):
-    """One model of the run. ``top_n`` / ``k_grid`` of None mean the run's defaults."""
+    """One model of the run. ``top_n`` / ``k_grid`` of None mean the run's defaults.
+
+    ``role`` (``instruct``: chat layout; ``base``: plain layout) is required for anything but an alias, which
+    knows its own (a given role must agree with it).
+    """
 
     name: str = Field(min_length=1, description="an alias, hub id or local model folder")
+    role: Literal[MODEL_ROLES] | None = None
     dtype: Literal[DTYPES] = "float32"
     device: str = Field("cpu", pattern=_DEVICE)
     attn: Literal[ATTENTION_BACKENDS] = "sdpa"
@@ -115,6 +122,20 @@ class ModelConfig(Section):
     def _grid_within_top_n(self) -> ModelConfig:
         if self.k_grid is not None and self.top_n is not None and max(self.k_grid) > self.top_n:
             raise field_error("k_grid", f"largest k ({max(self.k_grid)}) exceeds this model's top_n ({self.top_n})")
+        return self
+
+    @model_validator(mode="after")
+    def _role(self) -> ModelConfig:
+        spec = resolve_alias(self.name)
+        if spec is None:
+            if self.role is None:
+                raise field_error("role", f"missing: say whether {self.name!r} is used as 'instruct' (chat "
+                                          "template) or 'base' (a local folder or hub id does not tell; base "
+                                          "checkpoints can ship a chat template too)")
+        elif self.role is None:
+            object.__setattr__(self, "role", spec.role)
+        elif self.role != spec.role:
+            raise field_error("role", f"{self.role!r} contradicts the alias {spec.name!r}, a {spec.role} model")
         return self
 
 
@@ -214,6 +235,7 @@ class ExperimentConfig(Section):
     mask_mode: Literal[MASK_MODES] = "uniform"
     mask_scope: Literal[MASK_SCOPES] = "decode"
     wu24_gate: Literal[WU24_GATES] = "match"
+    wu24_copy: Literal[WU24_COPY_RULES] = "chars"
     evidence: Literal[EVIDENCE_RULES] = "surface"
     stop: Literal[STOP_RULES] = "newline_eos"
     summed_variant: Literal[SUMMED_VARIANTS] = "context"

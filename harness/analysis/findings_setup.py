@@ -109,6 +109,23 @@ def _sample_lines(an: Analysis) -> list[str]:
     return out
 
 
+def answer_counts_text(res: RunResults) -> str:
+    """Per model and question: empty answers and answers cut off at max_new_tokens, as the unit files count them
+    (detection: every train answer; ablation: the k = 0 test answers)."""
+    parts = []
+    for kind, store, total in (("detection, train answers", res.detections, "n_train"),
+                               ("ablation, k = 0 test answers", res.ablations, "n_test")):
+        seen: dict[tuple[str, str], str] = {}
+        for (m, _, q), obj in store.items():
+            if (m, q) in seen or obj.get("n_empty_answers") is None:
+                continue
+            n = obj.get(total, (obj.get("settings") or {}).get(total, "?"))
+            seen[(m, q)] = f"{m} {question_name(q)} {obj['n_empty_answers']} / {obj.get('n_max_tokens', '?')} of {n}"
+        if seen:
+            parts.append(f"{kind}: " + "; ".join(seen.values()))
+    return " — ".join(parts) if parts else "not recorded"
+
+
 def _settings_lines(res: RunResults) -> list[str]:
     kg = sorted({(m, json.dumps(o["k_grid"])) for (m, _, _), o in res.ablations.items()})
     seeds = sorted({json.dumps(o.get("seeds")) for o in res.ablations.values()})
@@ -117,6 +134,7 @@ def _settings_lines(res: RunResults) -> list[str]:
     out = ["### Settings", "",
            f"- Context budget (tokens): {setting_text(res, ['context_tokens', 'context_token_budget'])}.",
            f"- Max new tokens: {setting_text(res, ['max_new_tokens'])}; stop rule: {setting_text(res, ['stop'])}.",
+           f"- Empty answers / answers cut off at max new tokens without stopping: {answer_counts_text(res)}.",
            f"- Wu24 success gate: {setting_text(res, ['wu24_gate', 'gate'])}.",
            "- Top-n per model: " + ("; ".join(f"{m}: {n}" for m, n in topn) or "no detection results") + ".",
            "- k grid per model: " + ("; ".join(f"{m}: {g}" for m, g in kg) or "no ablation results") + ".",

@@ -43,7 +43,7 @@ def dp_config(work: Path, model_dir: Path) -> dict[str, Any]:
         "name": "dp_check", "results_dir": str(work / "results"),
         "datasets": [{"label": "synth", "synthetic": True, "generate": {"n_filings": 20, "seed": 7},
                       "prepared_dir": str(work / "prepared")}],
-        "models": [{"name": str(model_dir), "device": "cuda", "dtype": "float32"}],
+        "models": [{"name": str(model_dir), "role": "instruct", "device": "cuda", "dtype": "float32"}],
         "k_grid": [0, 4, 8], "top_n": 8, "seeds": [0, 1], "context_tokens": 256, "max_new_tokens": 4,
         "n_bootstrap": 100,
     }

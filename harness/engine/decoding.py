@@ -3,8 +3,9 @@
 SEC-agnostic: token ids in, token ids (and the probe's side effects) out. ``forward`` feeds one row of ids
 onto a cache; ``prefill`` computes the cache of a prefix shared by several prompts; ``decode_batch``
 greedy-decodes one row per head set over a shared cache, with the probe's head masks applied per row.
-Stop rules: ``newline_eos`` (the study's: a token with a newline, or an EOS-like token) and ``upstream``
-(Wu et al. 2024: the ``<0x0A>`` token string or id 144, checked after appending).
+Stop rules: ``newline_eos`` (the study's: a newline after the answer's first non-whitespace character, or
+an EOS-like token) and ``upstream`` (Wu et al. 2024: the ``<0x0A>`` token string or id 144, checked after
+appending). :class:`BosRule` asserts that a prompt starts with the tokenizer's BOS exactly when it should.
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ def eos_like_ids(tokenizer) -> frozenset[int]:
 class StopRule:
     """When greedy decoding of one row stops (checked after each appended token).
 
-    ``newline_eos`` (the study's): a token whose text holds a newline, or an EOS-like token.
-    ``upstream`` (Wu et al. 2024): the token string ``<0x0A>`` or the id 144; EOS does not stop it.
-    Without a tokenizer (byte-level test models) ``upstream`` stops on ids 10 and 144, ``newline_eos`` never.
+    ``newline_eos`` (the study's): an EOS-like token, or a token whose text holds a newline once the row's text
+    before that newline holds a non-whitespace character; leading whitespace (a base model's newline after
+    ``Answer:``) does not stop it. ``upstream`` (Wu et al. 2024): the token string ``<0x0A>`` or the id 144;
+    EOS does not stop it. Without a tokenizer (byte-level test models) ``upstream`` stops on ids 10 and 144,
+    ``newline_eos`` never.
     """
 
     rule: str
@@ -69,7 +72,89 @@ class StopRule:
             from third_party.wu24 import upstream_should_stop
 
             return upstream_should_stop(self.tokenizer.convert_ids_to_tokens(token_id), token_id)
-        return token_id in self.eos_ids or "\n" in self.tokenizer.decode([token_id])
+        if token_id in self.eos_ids:
+            return True
+        text = self.tokenizer.decode([token_id])
+        if "\n" not in text:
+            return False
+        before = self.tokenizer.decode([int(t) for t in ids[:-1]], skip_special_tokens=True)
+        return bool((before + text[: text.index("\n")]).strip())
+
+    def hit_max_tokens(self, ids: Sequence[int], max_new_tokens: int) -> bool:
+        """True when a row that generated ``ids`` ran to ``max_new_tokens`` without this rule firing (cut off)."""
+        return len(ids) >= max_new_tokens and not (len(ids) > 0 and self.done(ids))
+
+    def never_fires(self) -> str | None:
+        """Why ``upstream`` cannot stop on this vocabulary's newlines (None when it can, or for ``newline_eos``)."""
+        if self.rule != "upstream" or self.tokenizer is None:
+            return None
+        from third_party.wu24.stopping import UPSTREAM_STOP_ID, UPSTREAM_STOP_TOKEN
+
+        vocab = self.tokenizer.get_vocab()
+        newline = self.tokenizer("\n", add_special_tokens=False)["input_ids"]
+        pieces = self.tokenizer.convert_ids_to_tokens(newline)
+        if pieces == [UPSTREAM_STOP_TOKEN]:
+            return None
+        in_vocab = len(vocab) > UPSTREAM_STOP_ID
+        if in_vocab and "\n" in self.tokenizer.decode([UPSTREAM_STOP_ID]):
+            return None
+        written = f"a newline is written as {pieces!r} (ids {newline})"
+        id_part = (f"id {UPSTREAM_STOP_ID} is the token {self.tokenizer.convert_ids_to_tokens(UPSTREAM_STOP_ID)!r}, "
+                   "not a newline") if in_vocab else f"id {UPSTREAM_STOP_ID} is outside the vocabulary"
+        if UPSTREAM_STOP_TOKEN not in vocab:
+            return (f"stop: upstream will never fire on this vocabulary: it has no {UPSTREAM_STOP_TOKEN!r} token "
+                    f"({written}) and {id_part}; every answer decodes max_new_tokens tokens")
+        return (f"stop: upstream will not fire on newlines with this vocabulary: {written}, not as its "
+                f"{UPSTREAM_STOP_TOKEN!r} token (id {vocab[UPSTREAM_STOP_TOKEN]}), and {id_part}; answers decode "
+                "max_new_tokens tokens unless the model emits that byte token")
+
+
+class PromptBosError(ValueError):
+    """A prompt does not start with the tokenizer's BOS exactly as often as its encoding or template asks."""
+
+
+@dataclass(frozen=True)
+class BosRule:
+    """Whether prompts of one tokenizer and layout must start with its BOS (exactly once) or not at all.
+
+    Expected when the tokenizer's encoding adds a BOS (a post-processor, ``add_bos_token``) or, for chat
+    prompts, when its chat template inserts one; a tokenizer that does neither gets none. Never twice.
+    """
+
+    bos_id: int | None
+    expected: bool
+    why: str
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer, chat: bool) -> BosRule:
+        """The rule for ``tokenizer`` and the chat (True) or base (False) layout."""
+        bos_id = getattr(tokenizer, "bos_token_id", None) if tokenizer is not None else None
+        if not isinstance(bos_id, int):
+            return cls(None, False, "the tokenizer has no BOS token")
+        bos = tokenizer.convert_ids_to_tokens(bos_id)
+        adds = tokenizer("x", add_special_tokens=True)["input_ids"][:1] == [bos_id]
+        inserts = False
+        if chat and getattr(tokenizer, "chat_template", None):
+            text = tokenizer.apply_chat_template([{"role": "user", "content": "x"}], tokenize=False,
+                                                 add_generation_prompt=True)
+            inserts = text.startswith(bos)
+        if adds or inserts:
+            how = " and ".join(w for w, f in (("its encoding adds it", adds), ("its chat template inserts it",
+                                                                                inserts)) if f)
+            return cls(bos_id, True, f"BOS {bos!r} (id {bos_id}) expected once: {how}")
+        return cls(bos_id, False, f"BOS {bos!r} (id {bos_id}) not expected: the encoding adds none"
+                                  + (" and the chat template inserts none" if chat else ""))
+
+    def check(self, ids: Sequence[int], what: str = "prompt") -> None:
+        """Raise :class:`PromptBosError` unless ``ids`` start with the BOS exactly once (or not at all)."""
+        if self.bos_id is None:
+            return
+        n = 0
+        while n < len(ids) and int(ids[n]) == self.bos_id:
+            n += 1
+        if n != int(self.expected):
+            raise PromptBosError(f"{what} starts with {n} BOS token(s) (id {self.bos_id}), expected "
+                                 f"{int(self.expected)}: {self.why}")
 
 
 def forward(model, ids: Sequence[int], cache: DynamicCache) -> torch.Tensor:

@@ -23,6 +23,7 @@ class DetectionSettings:
     max_new_tokens: int = 12
     stop: str = "newline_eos"  # or "upstream": '<0x0A>' token string or id 144, after appending
     wu24_gate: str = "match"  # or "rouge": ROUGE-1 recall x 100 > 50 against the answer
+    wu24_copy: str = "chars"  # or "ids": upstream's token-id equality (harness.methods.copy_chars)
     qrhead_layout: str = "study"  # or "upstream": QRHead's own prompt over the context's paragraphs
     count_tolerance: float = 0.0
 
@@ -39,10 +40,11 @@ class QuestionScores:
     answer_text: str
     generated_ids: list[int]
     correct: bool
+    hit_max_tokens: bool = False  # the decode ran to max_new_tokens without the stop rule firing
     summed_context: np.ndarray | None = None
     summed_evidence: np.ndarray | None = None
     wu24: np.ndarray | None = None
-    wu24_success: bool = False
+    wu24_success: bool = False  # passed the gate and (``wu24_copy: chars``) copied the evidence: it counts
     qrhead: np.ndarray | None = None
     reasons: dict[str, str] = field(default_factory=dict)
 
@@ -54,7 +56,7 @@ class QuestionScores:
 
         return {
             "question": self.question, "answer_text": self.answer_text, "generated_ids": self.generated_ids,
-            "correct": self.correct, "summed_context": arr(self.summed_context),
+            "correct": self.correct, "hit_max_tokens": self.hit_max_tokens, "summed_context": arr(self.summed_context),
             "summed_evidence": arr(self.summed_evidence), "wu24": arr(self.wu24),
             "wu24_success": self.wu24_success, "qrhead": arr(self.qrhead), "reasons": self.reasons,
         }
@@ -68,7 +70,8 @@ class QuestionScores:
 
         return cls(
             question=d["question"], answer_text=d["answer_text"], generated_ids=list(d["generated_ids"]),
-            correct=bool(d["correct"]), summed_context=arr(d["summed_context"]),
+            correct=bool(d["correct"]), hit_max_tokens=bool(d.get("hit_max_tokens", False)),
+            summed_context=arr(d["summed_context"]),
             summed_evidence=arr(d["summed_evidence"]), wu24=arr(d["wu24"]),
             wu24_success=bool(d["wu24_success"]), qrhead=arr(d["qrhead"]), reasons=dict(d["reasons"]),
         )
@@ -81,7 +84,8 @@ class Signals:
     ``region_sums``: (L, H, 1 + n_evidence) attention of the last prompt row summed over the context and
     over each evidence span; ``top1``: per decode step the (L, H) top-1 key position of the row that
     produced the generated token; ``query_rows`` / ``null_rows``: the probe's running sums of the
-    question-span rows (and of the null query's rows) over the context keys (``.mean()``: (L, 1, H, N)).
+    question-span rows (and of the null query's rows) over the context keys (``.mean()``: (L, 1, H, N));
+    ``hit_max_tokens``: the decode ran to ``max_new_tokens`` without the stop rule firing.
     """
 
     region_sums: np.ndarray
@@ -90,15 +94,18 @@ class Signals:
     answer_text: str
     query_rows: Any
     null_rows: Any
+    hit_max_tokens: bool = False
 
 
 @dataclass
 class PassContext:
-    """What a method may need beyond the signals: the model and tokenizer (QRHead's upstream layout)."""
+    """What a method may need beyond the signals: the model and tokenizer (QRHead's upstream layout), and
+    whether the prompt has the chat layout (Wu24's character copy rule re-encodes it for its char offsets)."""
 
     model: Any
     tokenizer: Any
     settings: DetectionSettings
+    chat: bool | None = None
 
 
 class Method(Protocol):

@@ -15,7 +15,7 @@ from transformers import DynamicCache
 
 from adapters.questions import NULL_QUERY, get_question
 from harness.engine import probe
-from harness.engine.decoding import forward
+from harness.engine.decoding import BosRule, forward
 from harness.engine.kvcache import crop_to
 from harness.methods.base import PassContext, QuestionScores, Signals
 from third_party.qrhead import compose_upstream_prompt, per_doc_scores, token_spans_inclusive_many
@@ -55,10 +55,12 @@ def upstream_layout_score(model, tokenizer, qp: Any) -> np.ndarray:
     up to the query span, as upstream does.
     """
     docs = [{"text": qp.context[s:e]} for s, e in qp.paragraph_chars]
+    bos = BosRule.for_tokenizer(tokenizer, chat=False)  # a plain-text prompt, encoded with special tokens
 
     def encode(query: str):
         prompt, doc_chars, q_chars = compose_upstream_prompt(docs, query)
         enc = tokenizer(prompt, add_special_tokens=True, return_offsets_mapping=True)
+        bos.check(enc["input_ids"], f"{qp.question} QRHead upstream-layout prompt")
         offsets = [tuple(o) for o in enc["offset_mapping"]]
         doc_tok = token_spans_inclusive_many(offsets, doc_chars)
         q_start = token_spans_inclusive_many(offsets, [q_chars])[0][0]

@@ -4,7 +4,9 @@ Per filing: one prefill of the shared context prefix; then per question one suff
 rows feed every method (the last prompt row -> summed attention and Wu24's step 0; the question span
 rows -> QRHead), a greedy decode whose per-step top-1 rows feed Wu24, and a null-query suffix call for
 QRHead's calibration. The context cache is cropped back after each question, never recomputed. Each
-method of :mod:`harness.methods.registry` then turns the :class:`Signals` into its per-sample score.
+method of :mod:`harness.methods.registry` then turns the :class:`Signals` into its per-sample score. Every
+prompt is checked to start with the tokenizer's BOS exactly as often as it should
+(:class:`harness.engine.decoding.BosRule`) before the model sees it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from transformers import DynamicCache
 from adapters.answers import answer_matches
 from adapters.prompts import FilingPrompts, QuestionPrompt
 from harness.engine import probe
-from harness.engine.decoding import StopRule, forward, prefill
+from harness.engine.decoding import BosRule, StopRule, forward, prefill
 from harness.engine.kvcache import crop_to
 from harness.methods.base import DetectionSettings, PassContext, QuestionScores, Signals
 from harness.methods.registry import METHOD_NAMES, get_method
@@ -51,33 +53,50 @@ def measure_question(model, tokenizer, cache: DynamicCache, prefix_len: int, qp:
     crop_to(cache, prefix_len)
     answer_text = tokenizer.decode(generated, skip_special_tokens=True).strip() if tokenizer else ""
     region = sums.stack()[:, 0, :, 0, :].double().cpu().numpy()  # (L, H, regions)
-    return Signals(region, top1_steps, generated, answer_text, qr, nul)
+    return Signals(region, top1_steps, generated, answer_text, qr, nul,
+                   hit_max_tokens=stop.hit_max_tokens(generated, settings.max_new_tokens))
 
 
 @torch.no_grad()
 def detect_question(model, tokenizer, cache: DynamicCache, prefix_len: int, qp: QuestionPrompt,
-                    settings: DetectionSettings, stop: StopRule) -> QuestionScores:
-    """Every method's per-sample scores for one question."""
+                    settings: DetectionSettings, stop: StopRule, chat: bool | None = None) -> QuestionScores:
+    """Every method's per-sample scores for one question (``chat``: the prompt's layout)."""
     sig = measure_question(model, tokenizer, cache, prefix_len, qp, settings, stop)
     correct = bool(qp.answer is not None and answer_matches(qp.kind, sig.answer_text, qp.answer,
                                                            settings.count_tolerance))
-    res = QuestionScores(qp.question, sig.answer_text, sig.generated, correct)
+    res = QuestionScores(qp.question, sig.answer_text, sig.generated, correct, hit_max_tokens=sig.hit_max_tokens)
     res.summed_context = sig.region_sums[..., 0]
     if not qp.usable:
         why = qp.reason or "no usable ground truth"
         res.reasons = {m: why for m in ("summed_evidence", "wu24", "qrhead")}
         return res
-    ctx = PassContext(model, tokenizer, settings)
+    ctx = PassContext(model, tokenizer, settings, chat)
     for name in METHOD_NAMES:
         get_method(name).fill(res, sig, qp, ctx)
     return res
 
 
 @torch.no_grad()
-def detect_filing(model, tokenizer, fp: FilingPrompts, settings: DetectionSettings) -> dict[str, QuestionScores]:
-    """Scores of every question of one filing, sharing one prefill of the context prefix."""
+def detect_filing(model, tokenizer, fp: FilingPrompts, settings: DetectionSettings,
+                  chat: bool | None = None) -> dict[str, QuestionScores]:
+    """Scores of every question of one filing, sharing one prefill of the context prefix.
+
+    ``chat``: whether the prompts have the chat layout (required with a tokenizer: the BOS check and Wu24's
+    character copy rule depend on it); without a tokenizer (timing, plumbing) neither runs.
+    """
+    if tokenizer is not None:
+        if chat is None:
+            raise ValueError("detect_filing: say whether the prompts have the chat layout (chat=True/False)")
+        check_prompts_bos(BosRule.for_tokenizer(tokenizer, chat), fp)
     stop = StopRule.for_tokenizer(tokenizer, settings.stop)
     cache = prefill(model, fp.prefix_ids)
     prefix_len = len(fp.prefix_ids)
-    return {q: detect_question(model, tokenizer, cache, prefix_len, qp, settings, stop)
+    return {q: detect_question(model, tokenizer, cache, prefix_len, qp, settings, stop, chat)
             for q, qp in fp.prompts.items()}
+
+
+def check_prompts_bos(rule: BosRule, fp: FilingPrompts) -> None:
+    """Every prompt of a filing (and its null-query twin) starts with the BOS exactly as ``rule`` expects."""
+    for q, qp in fp.prompts.items():
+        rule.check(qp.ids, f"{fp.sample_id} {q} prompt")
+        rule.check(qp.null_ids, f"{fp.sample_id} {q} null-query prompt")

@@ -4,7 +4,9 @@ For each test filing and question, every condition (method x k x top/random seed
 over the prompt's shared cache (:func:`harness.pipeline.conditions.ablate_question`); the answers are
 checkpointed per filing (``cache/ablation/<model>/<sample>.json``, keyed by the head sets asked for), then
 scored into the unit files: accuracy with a 95% bootstrap interval and ROUGE-1 recall per k, top-k and
-random-k per seed, and every answer in ``<unit>.answers.csv``.
+random-k per seed, and every answer in ``<unit>.answers.csv``. Test samples without a usable truth or without
+evidence in their context window are left out of the scoring, listed with the reason; every curve point
+counts its empty answers and those cut off at ``max_new_tokens`` without the stop rule firing.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from adapters.questions import get_question
 from adapters.sample import Sample
 from harness.analysis.metrics import bootstrap_ci, rouge1_recall
 from harness.config import effective_grid
-from harness.engine.decoding import StopRule, prefill
+from harness.engine.decoding import prefill
 from harness.heads import all_head_ids, head_set_key
 from harness.pipeline.conditions import Condition, ablate_question, build_conditions
 from harness.pipeline.context import StudyContext, load_split, sample_hash
@@ -35,7 +37,9 @@ from harness.store.records import AblationCheckpoint, AblationUnit, DetectionUni
 
 log = logging.getLogger("harness.ablate")
 ANSWER_FIELDS = ("sample_id", "method", "question", "condition", "k", "kind", "seed", "generated_text",
-                 "parsed_answer", "truth", "correct")
+                 "parsed_answer", "truth", "correct", "hit_max_tokens")
+NO_EVIDENCE_IN_WINDOW = "evidence outside the context window"
+CHECKPOINT_FORMAT = 2  # 2: questions without evidence in the window excluded, cut-off decodes recorded
 
 
 def k_grid_for(ctx: StudyContext) -> tuple[list[int], int]:
@@ -79,6 +83,7 @@ def run_ablation(ctx: StudyContext) -> list[Path]:
     if not todo:
         ctx.store.log("skipped", f"ablation {ctx.slug}: all {len(unit_keys)} units done")
         return list(paths.values())
+    ctx.stop_rule()  # warns at the start when the stop rule cannot fire on this vocabulary
     all_heads = all_head_ids(fp["n_layers"], fp["n_heads"])
     conds_by_q: dict[str, list[Condition]] = {}
     for q in questions:
@@ -106,24 +111,34 @@ def ablation_checkpoint(ctx: StudyContext, rec: Sample, questions: Sequence[str]
     """One filing's answers under every head set asked for (read when done under the same key)."""
     wanted = {q: sorted({head_set_key(c.heads) for c in conds_by_q[q]}) for q in questions if rec.usable.get(q)}
     key = config_key({"kind": "ablation-sample", "model": ctx.model_fingerprint(), "settings": settings,
-                      "sample": sample_hash(rec, questions), "head_sets": wanted})
+                      "sample": sample_hash(rec, questions), "head_sets": wanted, "format": CHECKPOINT_FORMAT})
     path = ctx.run_dir / "cache" / "ablation" / ctx.slug / f"{rec.sample_id}.json"
     if ctx.store.is_done(path, key):
         return load_record(AblationCheckpoint, path)
     lm = ctx.loaded
-    chat = bool(lm.info.is_instruct and lm.info.chat_template)
-    stop = StopRule.for_tokenizer(lm.tokenizer, ctx.cfg.stop)
+    stop, bos = ctx.stop_rule(), ctx.bos_rule()
     out: dict[str, dict[str, str]] = {}
+    excluded: dict[str, str] = {}
+    cut: dict[str, list[str]] = {}
     groups = build_filing_groups(lm.tokenizer, rec, [q for q in questions if q in wanted], ctx.cfg.context_tokens,
-                                 chat) if wanted else []
+                                 ctx.chat) if wanted else []
     for fpr in groups:
-        cache = prefill(lm.model, fpr.prefix_ids)
+        todo = {}
         for q, qp in fpr.prompts.items():
+            bos.check(qp.ids, f"{rec.sample_id} {q} prompt")
+            if qp.evidence_spans:
+                todo[q] = qp
+            else:
+                excluded[q] = qp.reason or NO_EVIDENCE_IN_WINDOW
+        cache = prefill(lm.model, fpr.prefix_ids) if todo else None
+        for q, qp in todo.items():
             gens = ablate_question(lm.model, cache, len(fpr.prefix_ids), qp.ids, conds_by_q[q],
                                    ctx.ablation_settings(), stop)
             out[q] = {head_set_key(h): lm.tokenizer.decode(ids, skip_special_tokens=True).strip()
                       for h, ids in gens.items()}
-    checkpoint = AblationCheckpoint(sample_id=rec.sample_id, answers=out, prompts=[fp.summary() for fp in groups])
+            cut[q] = [head_set_key(h) for h, ids in gens.items() if stop.hit_max_tokens(ids, ctx.cfg.max_new_tokens)]
+    checkpoint = AblationCheckpoint(sample_id=rec.sample_id, answers=out, prompts=[fp.summary() for fp in groups],
+                                    excluded=excluded, max_tokens=cut)
     ctx.store.write(path, dump_record(checkpoint), key)
     return checkpoint
 
@@ -147,8 +162,23 @@ def score_answers(method: str, q: str, conds: Sequence[Condition], per_sample: S
             rows.append({"sample_id": s.sample_id, "method": method, "question": q, "condition": c.label,
                          "k": c.k, "kind": c.kind, "seed": "" if c.seed is None else c.seed,
                          "generated_text": text, "parsed_answer": parse_answer(kind, text) or "",
-                         "truth": truth[s.sample_id], "correct": ok})
+                         "truth": truth[s.sample_id], "correct": ok,
+                         "hit_max_tokens": hk in s.max_tokens.get(q, [])})
     return correct, rouge, rows
+
+
+def excluded_test_samples(q: str, per_sample: Sequence[AblationCheckpoint],
+                          test: Sequence[Sample]) -> list[dict[str, str]]:
+    """The test samples left out of question ``q``'s scoring, with the reason (no usable truth, no evidence in
+    the context window)."""
+    by_id = {s.sample_id: s for s in per_sample}
+    out = []
+    for r in test:
+        if not r.usable.get(q):
+            out.append({"sample_id": r.sample_id, "reason": r.excluded.get(q) or "no usable ground truth"})
+        elif q in by_id[r.sample_id].excluded:
+            out.append({"sample_id": r.sample_id, "reason": by_id[r.sample_id].excluded[q]})
+    return out
 
 
 def random_summary(random: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -165,23 +195,35 @@ def ablation_unit(ctx: StudyContext, fp: dict[str, Any], method: str, q: str, co
                   per_sample: Sequence[AblationCheckpoint], test: Sequence[Sample],
                   settings: dict[str, Any]) -> tuple[AblationUnit, list[dict[str, Any]]]:
     """The unit file of (model, ``method``, ``q``) and its answers CSV rows."""
-    truth = {r.sample_id: r.answers.get(q) for r in test if r.usable.get(q)}
+    exclusions = excluded_test_samples(q, per_sample, test)
+    left_out = {e["sample_id"] for e in exclusions}
+    truth = {r.sample_id: r.answers.get(q) for r in test if r.sample_id not in left_out}
     correct, rouge, rows = score_answers(method, q, conds, per_sample, truth)
+    rows_of: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        rows_of.setdefault(row["condition"], []).append(row)
 
     def point(c: Condition) -> dict[str, Any]:
         vals = correct.get(c, [])
         lo, hi = bootstrap_ci(vals, n_boot=ctx.cfg.n_bootstrap, seed=ctx.cfg.seed)
+        mine = rows_of.get(c.label, [])
         return {"k": c.k, "accuracy": float(np.mean(vals)) if vals else float("nan"), "ci_low": lo,
-                "ci_high": hi, "rouge_recall": float(np.mean(rouge.get(c, [np.nan]))), "n": len(vals)}
+                "ci_high": hi, "rouge_recall": float(np.mean(rouge.get(c, [np.nan]))), "n": len(vals),
+                "n_empty": sum(not r["generated_text"] for r in mine),
+                "n_max_tokens": sum(bool(r["hit_max_tokens"]) for r in mine)}
 
     mconds = [c for c in conds if c.method == method]
     random = [{**point(c), "seed": c.seed} for c in mconds if c.kind == "random"]
+    top = [point(c) for c in mconds if c.kind == "top"]
+    base = next((p for p in top if p["k"] == 0), None)
     info = asdict(ctx.loaded.info) if ctx.model_loaded else fp
     unit = AblationUnit(
         kind="ablation", model=ctx.model_cfg.name, model_info=info, method=method, question=q,
         dataset=ctx.dataset.label, mask_mode=ctx.cfg.mask_mode, mask_scope=ctx.cfg.mask_scope,
         k_grid=settings["k_grid"], seeds=list(ctx.cfg.seeds), n_test=len(truth),
-        top=[point(c) for c in mconds if c.kind == "top"], random=random, random_summary=random_summary(random),
+        n_test_excluded=len(exclusions), test_exclusions=exclusions,
+        n_empty_answers=base["n_empty"] if base else None, n_max_tokens=base["n_max_tokens"] if base else None,
+        top=top, random=random, random_summary=random_summary(random),
         top_heads_used=[list(c.heads) for c in mconds if c.kind == "top"][-1] if mconds else [],
         settings=settings,
     )

@@ -1,12 +1,15 @@
 """What the steps of one (configuration, data set, model) share: the run folder, settings, the model.
 
 The model is loaded on first use, so a rerun whose units are all done only reads files; the prepared splits
-are read as :class:`adapters.sample.Sample` records.
+are read as :class:`adapters.sample.Sample` records. The prompt layout follows the model's role (``chat``),
+and the stop rule and BOS rule of its tokenizer are built once (a stop rule that cannot fire on the
+vocabulary is logged as a warning when it is first built).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,8 @@ from harness.pipeline.shards import Shard
 from harness.store.keys import config_key
 from harness.store.records import validate_record
 from harness.store.units import UnitStore, model_slug
+
+log = logging.getLogger("harness.context")
 
 
 def load_split(prepared_dir: str | Path, split: str) -> list[Sample]:
@@ -56,6 +61,7 @@ class StudyContext:
         self.store = UnitStore(self.run_dir)
         self.slug = model_slug(model_cfg.name)
         self._loaded = None
+        self._stop = None
 
     @property
     def model_loaded(self) -> bool:
@@ -72,8 +78,31 @@ class StudyContext:
             if device == "cuda" and self.shard.world > 1:
                 device = f"cuda:{self.shard.local_rank}"  # one GPU per process in a data-parallel run
             self._loaded = load_model(self.model_cfg.name, dtype=self.model_cfg.dtype, device=device,
-                                      attn=self.model_cfg.attn)
+                                      attn=self.model_cfg.attn, role=self.model_cfg.role)
         return self._loaded
+
+    @property
+    def chat(self) -> bool:
+        """Whether prompts use the chat layout: the model's role is ``instruct``."""
+        return bool(self.loaded.info.is_instruct)
+
+    def stop_rule(self):
+        """The run's stop rule for this model's tokenizer (built once; a rule that never fires is warned about)."""
+        if self._stop is None:
+            from harness.engine.decoding import StopRule
+
+            self._stop = StopRule.for_tokenizer(self.loaded.tokenizer, self.cfg.stop)
+            why = self._stop.never_fires()
+            if why:
+                self.store.log("warning", f"{self.model_cfg.name}: {why}")
+                log.warning("%s: %s", self.model_cfg.name, why)
+        return self._stop
+
+    def bos_rule(self):
+        """How prompts of this model must start (:class:`harness.engine.decoding.BosRule`)."""
+        from harness.engine.decoding import BosRule
+
+        return BosRule.for_tokenizer(self.loaded.tokenizer, self.chat)
 
     @property
     def top_n(self) -> int:
@@ -83,7 +112,8 @@ class StudyContext:
     def detection_settings(self) -> DetectionSettings:
         """What changes the per-sample detection scores."""
         return DetectionSettings(max_new_tokens=self.cfg.max_new_tokens, stop=self.cfg.stop,
-                                 wu24_gate=self.cfg.wu24_gate, qrhead_layout=self.cfg.qrhead_layout)
+                                 wu24_gate=self.cfg.wu24_gate, wu24_copy=self.cfg.wu24_copy,
+                                 qrhead_layout=self.cfg.qrhead_layout)
 
     def ablation_settings(self) -> AblationSettings:
         """How the ablation conditions are decoded."""

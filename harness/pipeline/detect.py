@@ -4,7 +4,8 @@ Units of output are one JSON per (model, method, question); units of computation
 per-question scores are checkpointed atomically under a key of their full configuration
 (``cache/detection/<model>/<sample>.json``), so a killed run loses at most the filing in flight and a rerun
 skips what is done. Every process of a data-parallel run checkpoints its shard; the merging process writes
-the unit files.
+the unit files. Each unit also counts the train answers that came back empty and those cut off at
+``max_new_tokens`` without the stop rule firing.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ def detection_checkpoint(ctx: StudyContext, rec: Sample, questions: Sequence[str
     if ctx.store.is_done(path, key):
         return load_record(DetectionCheckpoint, path)
     lm = ctx.loaded
-    chat = bool(lm.info.is_instruct and lm.info.chat_template)
+    chat = ctx.chat
     groups = build_filing_groups(lm.tokenizer, rec, questions, ctx.cfg.context_tokens, chat, ctx.cfg.evidence)
     res: dict[str, QuestionScores] = {}
     for fp in groups:
-        res.update(detect_filing(lm.model, lm.tokenizer, fp, ctx.detection_settings()))
+        res.update(detect_filing(lm.model, lm.tokenizer, fp, ctx.detection_settings(), chat=chat))
     checkpoint = DetectionCheckpoint(sample_id=rec.sample_id, prompts=[fp.summary() for fp in groups], chat=chat,
                                      questions={q: res[q].to_json() for q in questions})
     ctx.store.write(path, dump_record(checkpoint), key)
@@ -70,6 +71,7 @@ def run_detection(ctx: StudyContext) -> list[Path]:
     if not todo:
         ctx.store.log("skipped", f"detection {ctx.slug}: all {len(unit_keys)} units done")
         return list(paths.values())
+    ctx.stop_rule()  # warns at the start when the stop rule cannot fire on this vocabulary
     for rec in tqdm(ctx.shard.take(train), desc=f"detect {ctx.slug} [{ctx.dataset.label}]", unit="filing",
                     disable=ctx.shard.rank > 0):
         detection_checkpoint(ctx, rec, questions)
@@ -111,6 +113,7 @@ def detection_unit(ctx: StudyContext, method: str, q: str, per_sample: list[Dete
         kind="detection", model=ctx.model_cfg.name, model_info=asdict(info), method=method, question=q,
         dataset=ctx.dataset.label, scores=scores_dict(scores), top_heads=rank_heads(scores, top_n) if used else [],
         top_n=top_n, n_samples_used=len(used), n_samples_excluded=len(exclusions), exclusions=exclusions,
+        n_empty_answers=sum(not r.answer_text for r in records), n_max_tokens=sum(r.hit_max_tokens for r in records),
         extra=extra, settings={**asdict(ctx.detection_settings()), "context_tokens": ctx.cfg.context_tokens,
                                "split": "train", "n_train": len(per_sample)},
     )

@@ -47,6 +47,7 @@ class QuestionRecord(Record):
     answer_text: str
     generated_ids: list[int]
     correct: bool
+    hit_max_tokens: bool = False  # decoded to max_new_tokens without the stop rule firing
     summed_context: list[list[float]] | None = None
     summed_evidence: list[list[float]] | None = None
     wu24: list[list[float]] | None = None
@@ -65,11 +66,17 @@ class DetectionCheckpoint(Record):
 
 
 class AblationCheckpoint(Record):
-    """One filing's answer text per question and head set (key: the head set's canonical text key)."""
+    """One filing's answer text per question and head set (key: the head set's canonical text key).
+
+    ``excluded``: questions not decoded, with the reason (no evidence in the context window);
+    ``max_tokens``: per question, the head sets whose decode ran to max_new_tokens without stopping.
+    """
 
     sample_id: str
     answers: dict[str, dict[str, str]]
     prompts: list[dict[str, Any]]
+    excluded: dict[str, str] = Field(default_factory=dict)
+    max_tokens: dict[str, list[str]] = Field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------- units
@@ -120,6 +127,8 @@ class DetectionUnit(UnitHeader):
     n_samples_used: int = Field(ge=0)
     n_samples_excluded: int = Field(ge=0)
     exclusions: list[dict[str, Any]] = Field(default_factory=list)
+    n_empty_answers: int | None = Field(None, ge=0)  # train answers that came back empty (all train samples)
+    n_max_tokens: int | None = Field(None, ge=0)  # train answers cut off at max_new_tokens without stopping
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -161,6 +170,8 @@ class CurvePoint(Record):
     rouge_recall: float | None = None
     n: int = Field(default=0, ge=0)
     seed: int | None = None
+    n_empty: int | None = Field(None, ge=0)  # answers of this condition that came back empty
+    n_max_tokens: int | None = Field(None, ge=0)  # answers cut off at max_new_tokens without stopping
 
     @field_validator("accuracy", "ci_low", "ci_high")
     @classmethod
@@ -190,7 +201,11 @@ class AblationUnit(UnitHeader):
     mask_mode: str
     mask_scope: str
     k_grid: list[int]
-    n_test: int = Field(ge=0)
+    n_test: int = Field(ge=0)  # test samples scored for the question
+    n_test_excluded: int | None = Field(None, ge=0)  # test samples left out (no usable truth, no evidence in window)
+    test_exclusions: list[dict[str, Any]] = Field(default_factory=list)  # {"sample_id", "reason"}
+    n_empty_answers: int | None = Field(None, ge=0)  # k = 0 baseline answers that came back empty
+    n_max_tokens: int | None = Field(None, ge=0)  # k = 0 baseline answers cut off at max_new_tokens
     top: list[CurvePoint]
     random: list[CurvePoint] = Field(default_factory=list)
     random_summary: list[RandomSummary] = Field(default_factory=list)

@@ -38,7 +38,7 @@ def _config(tmp: Path, model_dir: Path, results: str) -> Path:
         "results_dir": str(tmp / results),
         "datasets": [{"label": "synth6", "synthetic": True, "generate": {"n_filings": 6, "seed": 3},
                       "prepared_dir": str(tmp / "prepared")}],
-        "models": [{"name": str(model_dir)}],
+        "models": [{"name": str(model_dir), "role": "instruct"}],
         "k_grid": [0, 2, 4], "top_n": 4, "seeds": [0, 1], "context_tokens": 96, "max_new_tokens": 3,
         "n_bootstrap": 50, "condition_batch": 8,
     }

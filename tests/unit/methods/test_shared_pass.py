@@ -18,8 +18,8 @@ from tests.helpers.tiny_lm import tiny_llama, tiny_tokenizer
 def test_shared_pass_scores_equal_one_shot_forwards():
     model, tok = tiny_llama(), tiny_tokenizer()
     fp = build_filing_prompts(tok, sample(), ["inc_state", "inc_year"], context_tokens=10_000, chat=True)
-    settings = DetectionSettings(max_new_tokens=4)
-    res = detect_filing(model, tok, fp, settings)
+    settings = DetectionSettings(max_new_tokens=4, wu24_copy="ids")  # ids: a score for any answer
+    res = detect_filing(model, tok, fp, settings, chat=True)
     for q, qp in fp.prompts.items():
         n = len(qp.ids)
         cap = probe.CaptureRows()
@@ -43,7 +43,7 @@ def test_unusable_question_is_excluded_with_reason():
     rec["answers"]["employees"] = None
     rec["excluded"] = {"employees": "NULL in employee_count_truth"}
     fp = build_filing_prompts(tok, sample(rec), ["employees"], context_tokens=10_000, chat=False)
-    r = detect_filing(model, tok, fp, DetectionSettings(max_new_tokens=2))["employees"]
+    r = detect_filing(model, tok, fp, DetectionSettings(max_new_tokens=2), chat=False)["employees"]
     assert r.qrhead is None and r.wu24 is None
     assert "NULL" in r.reasons["qrhead"]
     assert get_method("summed_attention").sample_score(r, "context") is not None  # context variant needs no truth
@@ -55,7 +55,8 @@ def test_upstream_qrhead_layout_scores_through_its_own_prompt():
     model, tok = tiny_llama(), tiny_tokenizer()
     fp = build_filing_prompts(tok, sample(), ["inc_state"], context_tokens=10_000, chat=True,
                               evidence="upstream_needle")
-    study = detect_filing(model, tok, fp, DetectionSettings(max_new_tokens=2))
-    upstream = detect_filing(model, tok, fp, DetectionSettings(max_new_tokens=2, qrhead_layout="upstream"))
+    study = detect_filing(model, tok, fp, DetectionSettings(max_new_tokens=2), chat=True)
+    upstream = detect_filing(model, tok, fp, DetectionSettings(max_new_tokens=2, qrhead_layout="upstream"),
+                             chat=True)
     q_study, q_up = study["inc_state"].qrhead, upstream["inc_state"].qrhead
     assert q_up is not None and q_up.shape == q_study.shape and not np.allclose(q_up, q_study)
