@@ -63,7 +63,7 @@ def detect_question(model, tokenizer, cache: DynamicCache, prefix_len: int, qp: 
     """Every method's per-sample scores for one question (``chat``: the prompt's layout)."""
     sig = measure_question(model, tokenizer, cache, prefix_len, qp, settings, stop)
     correct = bool(qp.answer is not None and answer_matches(qp.kind, sig.answer_text, qp.answer,
-                                                           settings.count_tolerance))
+                                                           settings.count_tolerance, question=qp.question))
     res = QuestionScores(qp.question, sig.answer_text, sig.generated, correct, hit_max_tokens=sig.hit_max_tokens)
     res.summed_context = sig.region_sums[..., 0]
     if not qp.usable:

@@ -156,12 +156,12 @@ def score_answers(method: str, q: str, conds: Sequence[Condition], per_sample: S
             if s.sample_id not in truth:
                 continue
             text = s.answers[q][hk]
-            ok = answer_matches(kind, text, truth[s.sample_id])
+            ok = answer_matches(kind, text, truth[s.sample_id], question=q)
             correct.setdefault(c, []).append(ok)
             rouge.setdefault(c, []).append(rouge1_recall(truth[s.sample_id], text))
             rows.append({"sample_id": s.sample_id, "method": method, "question": q, "condition": c.label,
                          "k": c.k, "kind": c.kind, "seed": "" if c.seed is None else c.seed,
-                         "generated_text": text, "parsed_answer": parse_answer(kind, text) or "",
+                         "generated_text": text, "parsed_answer": parse_answer(kind, text, q) or "",
                          "truth": truth[s.sample_id], "correct": ok,
                          "hit_max_tokens": hk in s.max_tokens.get(q, [])})
     return correct, rouge, rows
