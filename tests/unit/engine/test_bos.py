@@ -12,7 +12,7 @@ from harness.engine.decoding import BosRule, PromptBosError
 from harness.methods.base import DetectionSettings
 from harness.methods.shared_pass import check_prompts_bos, detect_filing
 from tests.helpers.filings import sample
-from tests.helpers.llama3_models import BOS_ID, llama3_tokenizer
+from tests.helpers.llama3 import BOS_ID, llama3_tokenizer
 
 QUESTIONS = ["inc_state", "employees"]
 

@@ -7,7 +7,7 @@ import pytest
 
 from harness.engine.models.aliases import ALIASES
 from harness.engine.models.loading import ModelLoadError, load_model, model_role
-from tests.helpers.llama3_models import save_tiny_llama3
+from tests.helpers.llama3 import save_tiny_llama3
 
 
 @pytest.fixture(scope="module")

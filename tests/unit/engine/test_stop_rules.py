@@ -12,7 +12,7 @@ from harness.methods.base import DetectionSettings
 from harness.methods.shared_pass import detect_filing
 from harness.pipeline.conditions import AblationSettings, Condition, ablate_question
 from tests.helpers.filings import sample
-from tests.helpers.llama3_models import EOS_ID, llama3_tokenizer, tiny_llama3
+from tests.helpers.llama3 import EOS_ID, llama3_tokenizer, tiny_llama3
 
 NL = 198  # Llama-3's "\n" (Ċ)
 

@@ -19,7 +19,7 @@ from harness.methods.copy_chars import (
 )
 from harness.methods.registry import get_method
 from tests.helpers.filings import record, sample
-from tests.helpers.llama3_models import llama3_tokenizer
+from tests.helpers.llama3 import llama3_tokenizer
 
 
 def test_find_copy_aligns_characters_flexibly_but_whole():

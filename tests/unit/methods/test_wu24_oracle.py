@@ -12,7 +12,7 @@ import pytest
 
 from adapters.questions import QUESTION_KEYS
 from harness.pipeline.context import load_split
-from tests.helpers.llama3_models import llama3_tokenizer
+from tests.helpers.llama3 import llama3_tokenizer
 from tests.helpers.wu24_oracle import oracle_filing
 
 

@@ -13,7 +13,7 @@ from harness.analysis.findings_setup import answer_counts_text
 from harness.analysis.loading import load_run
 from harness.cli import main as cli_main
 from harness.store.units import model_slug
-from tests.helpers.llama3_models import save_tiny_llama3
+from tests.helpers.llama3 import save_tiny_llama3
 
 N_NEW = 3
 
