@@ -1,10 +1,13 @@
 """The command line, the only one: ``python -m harness <command> ...``; the Make targets call it.
 
-Study steps (on a configuration: a preset name or a JSON/YAML file, ``--set key=value`` overrides):
-``prepare``, ``detect``, ``ablate``, ``figures``, ``report``, ``demo`` (all of them in order).
+Study steps (on a configuration: a preset name or a JSON/YAML file, ``--set key=value`` overrides;
+``--limit N``: the first N usable filings of each split, in folders of their own): ``prepare``, ``detect``,
+``ablate``, ``figures``, ``report``, ``demo`` (all of them in order); ``smoke`` (every step on a few filings
+and one question, timed, with the full run's projected time).
 Tools: ``diff-upstream`` (the ports against the upstream golden vectors), ``bench`` (speed and memory),
 ``dp-check`` (data-parallel equality), ``models`` (aliases, conversion, model info), ``synthetic`` (write a
-synthetic corpus), ``compare-runs`` (are two runs' result files identical?). Each command's ``--help`` lists its options.
+synthetic corpus), ``compare-runs`` (are two runs' result files identical?), ``needs`` (the packages a
+configuration needs, and which are missing). Each command's ``--help`` lists its options.
 """
 
 from __future__ import annotations
@@ -31,7 +34,10 @@ STUDY_COMMANDS = {
 }
 # The study steps each command runs (harness.pipeline.preflight checks their packages before any work).
 STEPS_RUN: dict[str, tuple[str, ...]] = {s: (s,) for s in STUDY_COMMANDS if s != "demo"}
-STEPS_RUN["demo"] = ("prepare", "detect", "ablate", "figures", "report")
+ALL_STEPS = ("prepare", "detect", "ablate", "figures", "report")
+STEPS_RUN.update(demo=ALL_STEPS, smoke=ALL_STEPS, needs=ALL_STEPS)
+SMOKE_HELP = ("every step on a few filings and one question, in results/<run>-smoke: what ran, the time of each "
+              "step and the full run's projected time")
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
@@ -48,13 +54,32 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
-def _study_parser(sub, name: str) -> argparse.ArgumentParser:
-    p = sub.add_parser(name, help=STUDY_COMMANDS[name], description=STUDY_COMMANDS[name])
+def positive_int(text: str) -> int:
+    """An integer >= 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _config_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="demo", help="preset name (demo, quick, paper) or a JSON/YAML file")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field (JSON value), e.g. --set context_tokens=2048")
+
+
+def _study_parser(sub, name: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=STUDY_COMMANDS[name], description=STUDY_COMMANDS[name])
+    _config_arguments(p)
     p.add_argument("--model", help="only this model (name as in the config)")
     p.add_argument("--dataset", help="only this data set (label as in the config)")
+    p.add_argument("--limit", type=positive_int, metavar="N",
+                   help="a limited run: the first N usable filings of each split, with results in "
+                        "results/<run>-limitN and prepared data in data/prepared/<label>-limitN (a full run's "
+                        "files are never touched); give every step the same --limit")
     p.add_argument("--shard", metavar="RANK/WORLD",
                    help="process every WORLD-th sample from RANK (data parallel; torchrun sets this itself). "
                         "With --shard and no launcher, ranks don't wait for each other: rerun without --shard "
@@ -85,7 +110,24 @@ def _add_study_commands(sub) -> None:
                            help="CSV column for a role (inc_state, ..., filename, cik, year, company)")
 
 
+def _add_smoke_command(sub) -> None:
+    p = sub.add_parser("smoke", help=SMOKE_HELP, description=SMOKE_HELP + ". Its own folders "
+                       "(results/<run>-smoke, data/prepared/<label>-smoke) are cleared first; a full run's "
+                       "files are never touched.")
+    _config_arguments(p)
+    p.add_argument("--limit", type=positive_int, default=3, metavar="N",
+                   help="filings per split (default %(default)s)")
+    p.add_argument("--question", help="the one question (default: the config's first)")
+    p.add_argument("--model", help="only this model (name as in the config)")
+    p.add_argument("--dataset", help="only this data set (label as in the config)")
+
+
 def _add_tool_commands(sub) -> None:
+    p = sub.add_parser("needs", help="the packages a configuration's steps need, and which are missing")
+    _config_arguments(p)
+    p.add_argument("--missing-extras", action="store_true",
+                   help="print only the project extras (e.g. hf) that install what is missing (make setup uses it)")
+
     p = sub.add_parser("diff-upstream", help="check the ports against the upstream golden vectors")
     p.add_argument("--check", action="append", help="run only this check (repeatable)")
     p.add_argument("--list", action="store_true", help="list the registered checks and exit")
@@ -146,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_study_commands(sub)
+    _add_smoke_command(sub)
     _add_tool_commands(sub)
     return p
 
@@ -169,9 +212,12 @@ def run_study_command(args: argparse.Namespace) -> int:
     """prepare / detect / ablate / figures / report / demo."""
     from harness.pipeline import steps
 
+    limit = steps.RunLimit(args.limit) if args.limit else None
     if args.command == "prepare" and args.csv:
-        return _prepare_one_csv(args)
+        return _prepare_one_csv(args, limit)
     if args.command in ("figures", "report") and args.run:
+        if limit:
+            raise SystemExit("--limit applies to a --config run (its folder is results/<run>-limitN), not to --run")
         if args.command == "figures":
             steps.draw_figures(args.run, pdf=not args.no_pdf)
         else:
@@ -183,20 +229,26 @@ def run_study_command(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, parse_overrides(args.set))
     check_packages(cfg, STEPS_RUN[args.command])
     shard = shard_from_args(args.shard)
+    if limit:
+        cfg = steps.limited_config(cfg, limit)
+        print(f"--limit {limit.n}: results in {cfg.results_dir}, prepared data in "
+              + ", ".join(d.prepared_dir for d in steps.select_datasets(cfg, args.dataset)))
     if args.command == "prepare":
-        steps.prepare_datasets(cfg, args.dataset, strict=args.strict or None)
+        steps.prepare_datasets(cfg, args.dataset, limit, strict=args.strict or None)
     elif args.command in ("detect", "ablate"):
-        steps.run_model_step(cfg, args.command, args.model, args.dataset, shard)
+        steps.run_model_step(cfg, args.command, args.model, args.dataset, shard, limit)
     elif args.command == "demo":
-        steps.run_demo(cfg, args.model, args.dataset, shard)
+        steps.run_demo(cfg, args.model, args.dataset, shard, limit)
     else:
         for _, rd in steps.finished_runs(cfg, args.command, args.dataset):
             steps.draw_figures(rd, pdf=not args.no_pdf) if args.command == "figures" else steps.write_report(rd)
     return 0
 
 
-def _prepare_one_csv(args: argparse.Namespace) -> int:
+def _prepare_one_csv(args: argparse.Namespace, limit) -> int:
+    from adapters.questions import QUESTION_KEYS
     from harness.pipeline.prepare import prepare
+    from harness.pipeline.steps import FULL_SPLIT_DIR, cut_splits
 
     columns = {}
     for spec in args.column:
@@ -204,10 +256,44 @@ def _prepare_one_csv(args: argparse.Namespace) -> int:
             raise SystemExit(f"--column expects ROLE=COLUMN, got {spec!r}")
         role, col = spec.split("=", 1)
         columns[role.strip()] = col.strip()
-    res = prepare(args.csv, args.out, corpus=args.corpus, text_column=args.text_column, columns=columns,
-                  join=args.join, strict=args.strict)
+    out = Path(args.out) if limit is None else Path(f"{args.out}{limit.suffix}")
+    res = prepare(args.csv, out if limit is None else out / FULL_SPLIT_DIR, corpus=args.corpus,
+                  text_column=args.text_column, columns=columns, join=args.join, strict=args.strict)
     print(res.summary_line())
+    if limit is not None:
+        sizes = cut_splits(out / FULL_SPLIT_DIR, out, limit.n, QUESTION_KEYS)
+        print(f"--limit {limit.n}: train {sizes['train']}, test {sizes['test']} filings in {out}")
     return 0
+
+
+def run_smoke(args: argparse.Namespace) -> int:
+    """The smoke run: its summary, and 0 when every step ran."""
+    from harness.config import load_config
+    from harness.pipeline import smoke
+    from harness.pipeline.preflight import check_packages
+
+    cfg = load_config(args.config, parse_overrides(args.set))
+    smoke.check_inputs(cfg, args.dataset)  # a missing input file fails before the package check and any work
+    check_packages(cfg, STEPS_RUN["smoke"])
+    report = smoke.run_smoke(cfg, args.limit, args.question, args.model, args.dataset)
+    print(report.summary())
+    return 0
+
+
+def run_needs(args: argparse.Namespace) -> int:
+    """What a configuration's steps need: every package and whether it imports (1 when one is missing)."""
+    from harness.config import load_config
+    from harness.pipeline.preflight import all_needs, install_hint, missing_extras, missing_packages
+
+    cfg = load_config(args.config, parse_overrides(args.set))
+    if args.missing_extras:
+        print(" ".join(missing_extras(cfg, STEPS_RUN["needs"])))
+        return 0
+    missing = {n.package for n in missing_packages(cfg, STEPS_RUN["needs"])}
+    for n in all_needs(cfg, STEPS_RUN["needs"]):
+        hint = f"; install: {install_hint(n.package, n.extra)}" if n.package in missing else ""
+        print(f"{'MISSING' if n.package in missing else 'ok':8s} {n.package:14s} {n.why}{hint}")
+    return 1 if missing else 0
 
 
 def run_diff_upstream(args: argparse.Namespace) -> int:
@@ -316,7 +402,7 @@ def run_compare_runs(args: argparse.Namespace) -> int:
 
 COMMANDS = {**dict.fromkeys(STUDY_COMMANDS, run_study_command), "diff-upstream": run_diff_upstream,
             "bench": run_bench, "dp-check": run_dp_check, "models": run_models, "synthetic": run_synthetic,
-            "compare-runs": run_compare_runs}
+            "compare-runs": run_compare_runs, "smoke": run_smoke, "needs": run_needs}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,11 +26,13 @@ class MissingPackageError(RuntimeError):
 
 @dataclass(frozen=True)
 class Need:
-    """One package a step needs: the module it is imported as, its PyPI name and why it is needed."""
+    """One package a step needs: the module it is imported as, its PyPI name, why, and the project's extra
+    that installs it (``pip install -e .[extra]``; empty for the packages of requirements.lock)."""
 
     module: str
     package: str
     why: str
+    extra: str = ""
 
 
 _ROUGE = "ROUGE-1 recall of every ablation answer (and the Wu24 `rouge` gate)"
@@ -54,7 +56,7 @@ def config_needs(cfg, steps: Iterable[str]) -> list[Need]:
     out: list[Need] = []
     if "prepare" in steps and any(str(d.corpus or "").startswith("hf") for d in cfg.datasets):
         out.append(Need("datasets", "datasets", "reading Item 1 texts from the Hugging Face EDGAR-CORPUS "
-                                                "(a data set with \"corpus\": \"hf\")"))
+                                                "(a data set with \"corpus\": \"hf\")", extra="hf"))
     model_steps = steps & {"detect", "ablate"}
     if model_steps and cfg.wu24_gate == "rouge":
         out += [Need("rouge_score", "rouge-score", "the Wu24 `rouge` success gate"),
@@ -78,8 +80,11 @@ def _pins() -> dict[str, str]:
     return pins
 
 
-def install_hint(package: str) -> str:
-    """``pip install NAME==VERSION`` with the lock's version when it pins one."""
+def install_hint(package: str, extra: str = "") -> str:
+    """``pip install -e .[EXTRA]`` for a package of an extra, else ``pip install NAME==VERSION`` with the
+    lock's version when it pins one."""
+    if extra:
+        return f"pip install -e .[{extra}]"
     version = _pins().get(package.lower().replace("_", "-"))
     return f"pip install {package}=={version}" if version else f"pip install {package}"
 
@@ -91,19 +96,27 @@ def _importable(module: str) -> bool:
         return False
 
 
-def missing_packages(cfg, steps: Iterable[str]) -> list[Need]:
-    """What ``steps`` of a run under ``cfg`` need and cannot import (each package once, in step order)."""
+def all_needs(cfg, steps: Iterable[str]) -> list[Need]:
+    """Every package ``steps`` of a run under ``cfg`` need (each once, in step order)."""
     steps = list(steps)
     needs = [n for s in steps for n in STEP_NEEDS.get(s, ())] + config_needs(cfg, steps)
     seen: set[str] = set()
     out = []
     for need in needs:
-        if need.package in seen:
-            continue
-        seen.add(need.package)
-        if not _importable(need.module):
+        if need.package not in seen:
+            seen.add(need.package)
             out.append(need)
     return out
+
+
+def missing_packages(cfg, steps: Iterable[str]) -> list[Need]:
+    """What ``steps`` of a run under ``cfg`` need and cannot import (each package once, in step order)."""
+    return [n for n in all_needs(cfg, steps) if not _importable(n.module)]
+
+
+def missing_extras(cfg, steps: Iterable[str]) -> list[str]:
+    """The project's extras (``hf``) that would install what ``steps`` under ``cfg`` need and is missing."""
+    return sorted({n.extra for n in missing_packages(cfg, steps) if n.extra})
 
 
 def check_packages(cfg, steps: Iterable[str]) -> None:
@@ -111,9 +124,10 @@ def check_packages(cfg, steps: Iterable[str]) -> None:
     missing = missing_packages(cfg, steps)
     if not missing:
         return
-    lines = [f"  - {n.package} (import {n.module}): needed for {n.why}; install: {install_hint(n.package)}"
-             for n in missing]
+    lines = [f"  - {n.package} (import {n.module}): needed for {n.why}; "
+             f"install: {install_hint(n.package, n.extra)}" for n in missing]
     raise MissingPackageError("this run needs packages that are not installed (nothing was run):\n"
                               + "\n".join(lines)
-                              + "\n`make setup` installs every pinned package of requirements.lock; on a GPU image "
-                                "without internet, carry the wheels (pip download) and install them with --no-index")
+                              + "\n`make setup` installs every pinned package of requirements.lock (and, with "
+                                "CONFIG=<this config>, the extras it needs); on a GPU image without internet, carry "
+                                "the wheels (pip download) and install them with --no-index")

@@ -3,6 +3,12 @@
 Each function takes the validated configuration and the user's restrictions (one model, one data set, a
 data-parallel shard) and runs its step for every (data set, model) it covers; :func:`run_demo` runs them
 all. The command line (``harness/cli.py``) only parses arguments and calls these.
+
+A limited run (``--limit N``, :class:`RunLimit`) is the same configuration on the first N usable filings of
+each split, in folders of its own (:func:`limited_config`: ``results/<run>-limitN``,
+``data/prepared/<label>-limitN``, a generated corpus in ``data/generated/<label>-limitN``), so it never
+touches a full run's files. Its preparation is the full one (into ``<prepared>/full/``, so the split is the
+full run's), cut to N filings per split (:func:`cut_splits`).
 """
 
 from __future__ import annotations
@@ -10,12 +16,79 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from harness.config import ConfigError, DatasetConfig, ExperimentConfig, ModelConfig
+from harness.config import ConfigError, DatasetConfig, ExperimentConfig, ModelConfig, from_dict
 from harness.store.atomic import atomic_write_json
 
 STUDY_STEPS = ("prepare", "detect", "ablate", "figures", "report")
+SPLITS = ("train", "test")
+FULL_SPLIT_DIR = "full"  # where a limited run keeps its full preparation, inside its prepared folder
+
+
+@dataclass(frozen=True)
+class RunLimit:
+    """A run on the first ``n`` usable filings of each split, in folders suffixed ``-<tag>`` (``-limit<n>``)."""
+
+    n: int
+    tag: str = ""
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ConfigError(f"--limit must be >= 1, got {self.n}")
+
+    @property
+    def suffix(self) -> str:
+        """What the limited run's folder names end with (``-limit3``, ``-smoke``)."""
+        return "-" + (self.tag or f"limit{self.n}")
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """Wall time of one step on one (data set, model); ``load_seconds`` of it spent loading the model."""
+
+    step: str
+    dataset: str
+    model: str
+    seconds: float
+    load_seconds: float = 0.0
+
+
+def limited_config(cfg: ExperimentConfig, limit: RunLimit,
+                   questions: Sequence[str] | None = None) -> ExperimentConfig:
+    """``cfg`` with its results and prepared-data folders moved to ``<folder><suffix>`` (and, when given,
+    only ``questions``): a limited run never reads or writes a full run's files."""
+    data = cfg.to_dict()
+    data["results_dir"] = f"{cfg.results_dir}{limit.suffix}"
+    for d in data["datasets"]:
+        d["prepared_dir"] = f"{d['prepared_dir']}{limit.suffix}"
+    if questions is not None:
+        data["questions"] = list(questions)
+    return from_dict(data, cfg.source or cfg.name)
+
+
+def generated_dir_for(d: DatasetConfig, limit: RunLimit | None = None) -> Path:
+    """Where the synthetic generator writes data set ``d`` (a limited run's copy beside the full run's)."""
+    return d.generated_dir if limit is None else Path(f"{d.generated_dir}{limit.suffix}")
+
+
+def cut_splits(full_dir: str | Path, out_dir: str | Path, n: int, questions: Sequence[str]) -> dict[str, int]:
+    """Write the first ``n`` filings of each split of ``full_dir`` with a usable question among ``questions``
+    into ``out_dir`` (same file names; ``meta.limit`` says what was kept of what). Returns the sizes: ``train``,
+    ``test`` kept and ``full_train``, ``full_test``."""
+    sizes: dict[str, int] = {}
+    for part in SPLITS:
+        src = json.loads((Path(full_dir) / f"{part}_samples.json").read_text())
+        usable = [s for s in src["samples"] if any((s.get("usable") or {}).get(q) for q in questions)]
+        kept = usable[:n]
+        meta = {**src["meta"], "part": part, "n_samples": len(kept),
+                "limit": {"n": n, "questions": list(questions), "kept": len(kept), "usable": len(usable),
+                          "of": len(src["samples"]), "full_split": str(Path(full_dir) / f"{part}_samples.json")}}
+        atomic_write_json(Path(out_dir) / f"{part}_samples.json", {"meta": meta, "samples": kept})
+        sizes[part], sizes[f"full_{part}"] = len(kept), len(src["samples"])
+    return sizes
 
 
 def run_dir_for(cfg: ExperimentConfig, dataset: DatasetConfig) -> Path:
@@ -39,59 +112,80 @@ def select_models(cfg: ExperimentConfig, only: str | None) -> list[ModelConfig]:
     return ms
 
 
-def prepare_datasets(cfg: ExperimentConfig, only: str | None = None, strict: bool | None = None) -> None:
-    """Generate the synthetic corpus where configured, then validate and split every data set.
-
-    ``strict``: override every data set's ``strict`` (a malformed corpus / evidence line is an error).
-    """
+def prepare_datasets(cfg: ExperimentConfig, only: str | None = None, limit: RunLimit | None = None,
+                     strict: bool | None = None) -> dict[str, dict[str, int]]:
+    """Generate the synthetic corpus where configured, then validate and split every data set (for a limited
+    run: the full preparation into ``<prepared>/full``, cut to ``limit.n`` filings per split). Returns the
+    split sizes of every data set prepared (``train``, ``test``; for a limited run also ``full_train``,
+    ``full_test``). ``strict``: override every data set's ``strict`` (a malformed corpus / evidence line is an
+    error)."""
     from harness.pipeline.prepare import prepare
 
+    sizes: dict[str, dict[str, int]] = {}
     for d in select_datasets(cfg, only):
         csv_path, corpus = d.csv, d.corpus
         if d.generate:
             from harness.pipeline.generate import generate_corpus
 
-            g = generate_corpus(d.generated_dir, n_filings=d.generate["n_filings"], seed=d.generate["seed"])
+            g = generate_corpus(generated_dir_for(d, limit), n_filings=d.generate["n_filings"],
+                                seed=d.generate["seed"])
             csv_path, corpus = g.csv_path, g.corpus_path
         if (csv_path is None or not Path(csv_path).exists()) and d.optional:
             print(f"warning: data set {d.label!r} skipped: its CSV {csv_path} was not found (optional data set)",
                   file=sys.stderr)
             continue
-        res = prepare(csv_path, d.prepared_dir, corpus=corpus, text_column=d.text_column,
-                      columns=d.columns or None, join=d.join, evidence_file=d.evidence_file,
-                      strict=d.strict if strict is None else strict)
+        out = Path(d.prepared_dir) if limit is None else Path(d.prepared_dir) / FULL_SPLIT_DIR
+        res = prepare(csv_path, out, corpus=corpus, text_column=d.text_column, columns=d.columns or None,
+                      join=d.join, evidence_file=d.evidence_file, strict=d.strict if strict is None else strict)
         print(f"[prepare] {d.label}: {res.summary_line()}")
+        sizes[d.label] = {"train": res.n_train, "test": res.n_test}
+        if limit is not None:
+            sizes[d.label] = cut_splits(out, d.prepared_dir, limit.n, cfg.questions)
+            print(f"[prepare] {d.label}: --limit {limit.n}: train {sizes[d.label]['train']}, test "
+                  f"{sizes[d.label]['test']} filings in {d.prepared_dir}")
+    return sizes
 
 
-def _prepared(d: DatasetConfig) -> bool:
+def _prepared(d: DatasetConfig, limit: RunLimit | None) -> bool:
     ok = (Path(d.prepared_dir) / "train_samples.json").exists()
     if not ok and d.optional:
         print(f"[skip] {d.label}: not prepared (optional data set)")
         return False
+    if not ok and limit is not None:
+        raise FileNotFoundError(f"{d.prepared_dir}/train_samples.json not found: a limited run has its own "
+                                f"prepared data; run `python -m harness prepare --limit {limit.n}` with the same "
+                                "--config first")
     return True
 
 
 def run_model_step(cfg: ExperimentConfig, step: str, model: str | None = None, dataset: str | None = None,
-                   shard=None) -> None:
-    """Detection or ablation for every (data set, model); the merging process writes the run manifest."""
+                   shard=None, limit: RunLimit | None = None, preload: bool = False) -> list[StepTime]:
+    """Detection or ablation for every (data set, model); the merging process writes the run manifest.
+    ``preload``: load the model before the step (so its load time is measured apart). Returns the times."""
     from harness.pipeline.ablate import run_ablation
     from harness.pipeline.context import StudyContext
     from harness.pipeline.detect import run_detection
     from harness.pipeline.shards import Shard
 
     runner = {"detect": run_detection, "ablate": run_ablation}[step]
+    times: list[StepTime] = []
     for d in select_datasets(cfg, dataset):
-        if not _prepared(d):
+        if not _prepared(d, limit):
             continue
         rd = run_dir_for(cfg, d)
         for m in select_models(cfg, model):
             t = time.time()
             ctx = StudyContext(cfg, d, m, rd, shard or Shard.from_env())
+            if preload:
+                _ = ctx.loaded  # loaded now, so that its load time is measured apart
+            load_s = time.time() - t
             runner(ctx)
             if not ctx.shard.merges:
                 continue
             write_manifest(cfg, d, rd, ctx)
-            print(f"[{step}] {d.label} {m.name}: {time.time() - t:.1f} s")
+            times.append(StepTime(step, d.label, m.name, time.time() - t, load_s if preload else 0.0))
+            print(f"[{step}] {d.label} {m.name}: {times[-1].seconds:.1f} s")
+    return times
 
 
 def write_manifest(cfg: ExperimentConfig, d: DatasetConfig, rd: Path, ctx) -> None:
@@ -139,12 +233,13 @@ def write_report(run_dir: Path, out: Path | None = None) -> None:
     print(f"[report] {run_dir.name}: {write_findings(run_dir, out)}")
 
 
-def run_demo(cfg: ExperimentConfig, model: str | None = None, dataset: str | None = None, shard=None) -> None:
+def run_demo(cfg: ExperimentConfig, model: str | None = None, dataset: str | None = None, shard=None,
+             limit: RunLimit | None = None) -> None:
     """Every step in order, then where FINDINGS.md and the figures are."""
     t0 = time.time()
-    prepare_datasets(cfg, dataset)
-    run_model_step(cfg, "detect", model, dataset, shard)
-    run_model_step(cfg, "ablate", model, dataset, shard)
+    prepare_datasets(cfg, dataset, limit)
+    run_model_step(cfg, "detect", model, dataset, shard, limit)
+    run_model_step(cfg, "ablate", model, dataset, shard, limit)
     for _, rd in finished_runs(cfg, "figures", dataset):
         draw_figures(rd)
     for _, rd in finished_runs(cfg, "report", dataset):
