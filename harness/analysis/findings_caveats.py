@@ -13,7 +13,8 @@ from harness.analysis.verdicts import DetectionFacts, ModelFacts, RunCaveats, ru
 
 def detection_facts(an: Analysis) -> list[DetectionFacts]:
     """One entry per row of the score-concentration table, in table order."""
-    return [DetectionFacts(r.model, r.method, r.question, bool(r.degenerate), int(r.ties_at_cutoff), r.n_success)
+    return [DetectionFacts(r.model, r.method, r.question, bool(r.degenerate), int(r.ties_at_cutoff), r.n_success,
+                           int(r.ties_both_keys), int(r.n_top_positive), int(r.top_n))
             for r in an.concentration.itertuples()]
 
 
@@ -54,10 +55,14 @@ def caveat_sentences(c: RunCaveats) -> list[tuple[str, str]]:
     if c.no_signal:
         out.append(("detections without signal", "Detection without signal (all scores equal or no positive score "
                     "mass): " + "; ".join(_unit(d) for d in c.no_signal) + ". Their top lists are arbitrary."))
-    if c.ties:
-        out.append(("ties at the top-n cut-off", "Top lists cut through ties (heads with the same score as the "
-                    "last listed head were left out): " + "; ".join(
-                        f"{_unit(d)} ({d.ties_at_cutoff})" for d in c.ties) + "."))
+    if c.ranked_by_secondary:
+        out.append(("top heads ranked by the secondary key", "Top lists hold heads without a positive primary "
+                    "score, ranked by their method's secondary key (see Setup; positive / listed): " + "; ".join(
+                        f"{_unit(d)} ({d.n_top_positive} / {d.top_n})" for d in c.ranked_by_secondary) + "."))
+    if c.unbroken_ties:
+        out.append(("ties at the top-n cut-off", "Top lists cut through heads tied on both ranking keys, so layer "
+                    "order decided which were listed (heads left out, tied with the last listed): " + "; ".join(
+                        f"{_unit(d)} ({d.ties_both_keys})" for d in c.unbroken_ties) + "."))
     if c.few_successes:
         out.append(("few Wu24 successes", "Wu24 scores rest on few successful samples: " + "; ".join(
             f"{d.model} {question_name(d.question)} ({int(d.n_success)})" for d in c.few_successes) + "."))

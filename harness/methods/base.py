@@ -29,6 +29,8 @@ class DetectionSettings:
 
 # The per-sample score fields of a QuestionScores, in checkpoint order.
 SCORE_FIELDS = ("summed_context", "summed_evidence", "wu24", "qrhead")
+# The per-sample secondary ranking keys kept beside them (what breaks ties of a method's primary score).
+SECONDARY_FIELDS = ("wu24_top1_mass", "qrhead_raw")
 
 
 @dataclass
@@ -45,6 +47,8 @@ class QuestionScores:
     wu24_success: bool = False
     qrhead: np.ndarray | None = None
     reasons: dict[str, str] = field(default_factory=dict)
+    wu24_top1_mass: np.ndarray | None = None  # Wu24's tie-break: mean top-1 probability on the evidence
+    qrhead_raw: np.ndarray | None = None  # QRHead's tie-break: query-span attention to the gold paragraphs
 
     def to_json(self) -> dict[str, Any]:
         """The checkpoint form (:class:`harness.store.records.QuestionRecord`)."""
@@ -57,6 +61,7 @@ class QuestionScores:
             "correct": self.correct, "summed_context": arr(self.summed_context),
             "summed_evidence": arr(self.summed_evidence), "wu24": arr(self.wu24),
             "wu24_success": self.wu24_success, "qrhead": arr(self.qrhead), "reasons": self.reasons,
+            "wu24_top1_mass": arr(self.wu24_top1_mass), "qrhead_raw": arr(self.qrhead_raw),
         }
 
     @classmethod
@@ -71,6 +76,7 @@ class QuestionScores:
             correct=bool(d["correct"]), summed_context=arr(d["summed_context"]),
             summed_evidence=arr(d["summed_evidence"]), wu24=arr(d["wu24"]),
             wu24_success=bool(d["wu24_success"]), qrhead=arr(d["qrhead"]), reasons=dict(d["reasons"]),
+            wu24_top1_mass=arr(d.get("wu24_top1_mass")), qrhead_raw=arr(d.get("qrhead_raw")),
         )
 
 
@@ -81,7 +87,8 @@ class Signals:
     ``region_sums``: (L, H, 1 + n_evidence) attention of the last prompt row summed over the context and
     over each evidence span; ``top1``: per decode step the (L, H) top-1 key position of the row that
     produced the generated token; ``query_rows`` / ``null_rows``: the probe's running sums of the
-    question-span rows (and of the null query's rows) over the context keys (``.mean()``: (L, 1, H, N)).
+    question-span rows (and of the null query's rows) over the context keys (``.mean()``: (L, 1, H, N));
+    ``top1_values``: per decode step the (L, H) attention probability of that top-1 key.
     """
 
     region_sums: np.ndarray
@@ -90,6 +97,7 @@ class Signals:
     answer_text: str
     query_rows: Any
     null_rows: Any
+    top1_values: list[torch.Tensor] = field(default_factory=list)
 
 
 @dataclass
@@ -102,7 +110,11 @@ class PassContext:
 
 
 class Method(Protocol):
-    """One head-finding method."""
+    """One head-finding method.
+
+    ``variant`` (below) is no longer read by any method: the summed-attention variants are methods of their
+    own (``summed_context``, ``summed_evidence``); the argument stays so that implementations need not change.
+    """
 
     name: str
 
@@ -114,6 +126,10 @@ class Method(Protocol):
 
     def exclusion_reason(self, res: QuestionScores, variant: str) -> str:
         """Why a sample contributes nothing."""
+
+    def secondary_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
+        """The (L, H) secondary ranking key of a sample that counts (breaks ties of the primary score, see
+        :func:`harness.methods.scores.rank_heads`); None: this sample has none."""
 
     def unit_extra(self, per_sample: list[QuestionScores], used: dict[str, np.ndarray], top_n: int,
                    variant: str, gate: str) -> dict[str, Any]:
