@@ -74,7 +74,7 @@ class Q1Answer:
     tally: SeparationTally
     gaps_beyond: int  # cells whose whole-grid gap is beyond chance (top lower)
     old_rule: int  # cells separated by the earlier rule at the largest k
-    spreads: tuple[QuestionSpread, ...]
+    spreads: tuple[tuple[str, str, QuestionSpread], ...]  # (model, method, spread)
     strongest: pd.Series | None  # the row of top_vs_random_curves with the smallest best_p_value (top lower)
     k_threshold: float
     gap_threshold: float
@@ -85,10 +85,10 @@ def q1_answer(an: Analysis) -> Q1Answer:
     """The numbers Q1 (and the summary) conclude from."""
     cur, by_k = an.top_vs_random_curves, an.top_vs_random_by_k
     spreads = []
-    for (_, _), g in cur.groupby(["model", "method"], sort=False):
+    for (model, method), g in cur.groupby(["model", "method"], sort=False):
         s = question_spread(gap_drops(g))
         if s is not None:
-            spreads.append(s)
+            spreads.append((model, method, s))
     lower = cur[cur["best_diff_pp"] < 0] if not cur.empty else cur
     strongest = lower.sort_values(["best_p_value", "best_diff_pp"], kind="stable").iloc[0] if len(lower) else None
     tally = SeparationTally(int(cur["beyond_at_some_k"].sum()), int(cur["beyond_at_kmax"].sum()),
@@ -186,7 +186,7 @@ def _q1_model(an: Analysis, links: Links, model: str) -> list[str]:
 def q1_answer_text(a: Q1Answer) -> str:
     """The **Answer.** paragraph of Q1."""
     t = a.tally
-    spread = tally_spreads(a.spreads)
+    spread = tally_spreads(s for _, _, s in a.spreads)
     rev = (f" In {t.reversed_some_k} cell(s) random-k ablation cost more than top-k at some k, beyond chance."
            if t.reversed_some_k else "")
     return (f"**Answer.** Top-k ablation lowers accuracy more than random-k ablation beyond chance at some k in "

@@ -17,7 +17,7 @@ from harness.analysis.figure_paths import (
 from harness.analysis.findings_comparisons import METHODS_WORDS
 from harness.analysis.findings_curves import q1_answer, q3_comparisons, strongest_text
 from harness.analysis.findings_questions import Q2_WORDS
-from harness.analysis.format import Links, chance_ratio, method_name, p_value, pp, question_name, ratio
+from harness.analysis.format import Links, cap, chance_ratio, method_name, p_value, pp, question_name, ratio
 from harness.analysis.tables import Analysis
 from harness.analysis.verdicts import (
     CategoryEffect,
@@ -42,13 +42,21 @@ def _overlap(r) -> str:
 
 def _q1_lines(an: Analysis, links: Links) -> list[str]:
     a = q1_answer(an)
-    spread = tally_spreads(a.spreads)
     if not a.tally.total:
-        return ["- **Q1. Same heads, same effect on every question?** No paired ablation results (answers CSVs)."]
-    verdict = ("questions are affected unequally" if spread.unequal else "no difference between questions shown")
-    lines = [f"- **Q1. Same number of heads, same effect on every question?** {verdict.capitalize()}: the most and "
-             f"least affected questions' whole-grid gaps are separated in {spread.unequal} of {spread.total} (model, "
-             "method) combinations."]
+        return ["- **Q1. Same number of heads, same effect on every question?** No paired ablation results "
+                "(answers CSVs)."]
+    spread = tally_spreads(s for _, _, s in a.spreads)
+    verdict = "questions are affected unequally" if spread.unequal else "no difference between questions shown"
+    line = (f"- **Q1. Same number of heads, same effect on every question?** {cap(verdict)}: the most and least "
+            f"affected questions' whole-grid gaps are separated in {spread.unequal} of {spread.total} (model, method) "
+            "combinations")
+    if a.spreads:
+        model, method, s = max(a.spreads, key=lambda x: (x[2].unequal, x[2].gap_pp))
+        line += (f"; largest: {model} {method_name(method)}, {question_name(s.largest.question)} "
+                 f"{pp(s.largest.drop_pp)} pp vs {question_name(s.smallest.question)} {pp(s.smallest.drop_pp)} pp "
+                 f"more lost than with random heads "
+                 f"({links.link(top_vs_random_path(links.fig_dir, model), 'top minus random')})")
+    lines = [line + "."]
     best = a.strongest
     link = f" ({links.link(top_vs_random_path(links.fig_dir, best['model']), 'top minus random')})" \
         if best is not None else ""

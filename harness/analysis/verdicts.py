@@ -153,14 +153,6 @@ class SeparationTally:
     total: int
 
 
-def tally_cells(verdicts: Iterable[CellVerdict]) -> SeparationTally:
-    """Count the cells by where top-k beats random-k (cells without any test are not counted)."""
-    done = [v for v in verdicts if v.strongest is not None]
-    return SeparationTally(sum(1 for v in done if v.ks_beyond),
-                           sum(1 for v in done if v.at_kmax is Separation.TOP_LOWER),
-                           sum(1 for v in done if v.ks_reversed), len(done))
-
-
 # ---------------------------------------------------------------------------------------------- Q1
 
 
