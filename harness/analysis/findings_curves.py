@@ -33,6 +33,7 @@ from harness.analysis.format import (
     share_of_heads,
     threshold,
 )
+from harness.analysis.paired import smallest_sign_flip_pvalue
 from harness.analysis.tables import QTYPE_ORDER, Analysis
 from harness.analysis.verdicts import (
     ALPHA,
@@ -183,6 +184,18 @@ def _q1_model(an: Analysis, links: Links, model: str) -> list[str]:
     return out
 
 
+def _power_note(an: Analysis, a: Q1Answer) -> str:
+    """A sentence when too few paired samples make a test beyond chance impossible ('' otherwise)."""
+    n_max = int(an.top_vs_random_curves["n"].max())
+    floor = smallest_sign_flip_pvalue(n_max)
+    if floor < a.k_threshold:
+        return ""
+    which = ("no test of this run" if floor >= a.gap_threshold else "no single k (only a whole-grid gap)")
+    return (f" With at most {n_max} paired test samples per cell the smallest p-value a sign-flip test can give is "
+            f"{threshold(floor)}, so {which} can be beyond chance, whatever the curves show; the intervals still "
+            "show the size of the differences.")
+
+
 def q1_answer_text(a: Q1Answer) -> str:
     """The **Answer.** paragraph of Q1."""
     t = a.tally
@@ -208,7 +221,7 @@ def section_q1(an: Analysis, links: Links) -> list[str]:
     if a.tally.total:
         out += ["", f"Significance: {a.n_k_tests} per-k tests in this run, beyond chance at p < "
                 f"{threshold(a.k_threshold)}; {a.tally.total} whole-grid tests, p < {threshold(a.gap_threshold)} "
-                f"(Bonferroni, alpha = {ALPHA}, as for the overlaps)."]
+                f"(Bonferroni, alpha = {ALPHA}, as for the overlaps)." + _power_note(an, a)]
     for model in an.results.model_names():
         if (an.sensitivity["model"] == model).any():
             out += _q1_model(an, links, model)

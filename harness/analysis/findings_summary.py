@@ -17,9 +17,10 @@ from harness.analysis.figure_paths import (
 from harness.analysis.findings_comparisons import METHODS_WORDS
 from harness.analysis.findings_curves import q1_answer, q3_comparisons, strongest_text
 from harness.analysis.findings_questions import Q2_WORDS
-from harness.analysis.format import Links, cap, chance_ratio, method_name, p_value, pp, question_name, ratio
+from harness.analysis.format import Links, chance_ratio, method_name, p_value, pp, question_name, ratio
 from harness.analysis.tables import Analysis
 from harness.analysis.verdicts import (
+    Agreement,
     CategoryEffect,
     agreement,
     bonferroni_threshold,
@@ -32,6 +33,9 @@ from harness.analysis.verdicts import (
 )
 
 MAX_LINES = 10
+Q1_WORDS = {Agreement.MOST: "Mostly not: the questions are affected unequally",
+            Agreement.SOME: "Unequal effects in some combinations only",
+            Agreement.NONE: "No difference between questions shown"}
 
 
 def _overlap(r) -> str:
@@ -46,8 +50,8 @@ def _q1_lines(an: Analysis, links: Links) -> list[str]:
         return ["- **Q1. Same number of heads, same effect on every question?** No paired ablation results "
                 "(answers CSVs)."]
     spread = tally_spreads(s for _, _, s in a.spreads)
-    verdict = "questions are affected unequally" if spread.unequal else "no difference between questions shown"
-    line = (f"- **Q1. Same number of heads, same effect on every question?** {cap(verdict)}: the most and least "
+    verdict = Q1_WORDS[agreement(spread.unequal, spread.total)]
+    line = (f"- **Q1. Same number of heads, same effect on every question?** {verdict}: the most and least "
             f"affected questions' whole-grid gaps are separated in {spread.unequal} of {spread.total} (model, method) "
             "combinations")
     if a.spreads:

@@ -126,6 +126,12 @@ def sign_flip_pvalue(values: Sequence[float], n_perm: int = 20_000, seed: int = 
     return (1 + hits) / (1 + n_perm)
 
 
+def smallest_sign_flip_pvalue(n: int) -> float:
+    """The smallest two-sided sign-flip p-value ``n`` paired samples can give (all differences non-zero and of
+    one sign): 2 / 2^n."""
+    return 2.0 ** (1 - n) if n >= 1 else math.nan
+
+
 def trapezoid_weights(ks: Sequence[int], n_total: int) -> np.ndarray:
     """Weights w with sum_k w_k y_k = the trapezoid area under y over x = k / n_total."""
     x = np.asarray(ks, dtype=float) / n_total

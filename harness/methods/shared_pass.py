@@ -53,7 +53,7 @@ def measure_question(model, tokenizer, cache: DynamicCache, prefix_len: int, qp:
     crop_to(cache, prefix_len)
     answer_text = tokenizer.decode(generated, skip_special_tokens=True).strip() if tokenizer else ""
     region = sums.stack()[:, 0, :, 0, :].double().cpu().numpy()  # (L, H, regions)
-    return Signals(region, top1_steps, generated, answer_text, qr, nul, top1_values)
+    return Signals(region, top1_steps, generated, answer_text, qr, nul, top1_values=top1_values)
 
 
 @torch.no_grad()

@@ -246,3 +246,15 @@ def test_number_and_word_formats() -> None:
                                                                     "output zeroed), scope all (every position "
                                                                     "masked)")
     assert question_name("hq_state") == "headquarters state"
+
+
+def test_too_few_test_samples_for_any_test_to_pass_is_said(tmp_path: Path) -> None:
+    run = write_fake_run(tmp_path, models=(GEMMA_BASE,), methods=("wu24",), questions=("inc_year",), n_test=6,
+                         seeds=(0, 1))
+    text = report.write_findings(run).read_text()
+    # 4 per-k tests (threshold 0.0125) and 1 whole-grid test (0.05); six samples cannot go below 2 / 2^6 = 0.031
+    assert ("With at most 6 paired test samples per cell the smallest p-value a sign-flip test can give is 0.031, "
+            "so no single k (only a whole-grid gap) can be beyond chance") in text
+    many = report.write_findings(write_fake_run(tmp_path / "many", models=(GEMMA_BASE,), methods=("wu24",),
+                                                questions=("inc_year",))).read_text()
+    assert "the smallest p-value a sign-flip test can give" not in many
