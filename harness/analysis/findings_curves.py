@@ -133,19 +133,23 @@ def _cell_table(cur: pd.DataFrame, by_k: pd.DataFrame) -> str:
                      "[95% CI]", "p (grid)"], rows)
 
 
+def excess_text(question: str, excess_pp: float) -> str:
+    """'incorporation year 38.9 pp more than random-k' / 'headquarters state 21.6 pp less than random-k'."""
+    return (f"{question_name(question)} {pp(abs(excess_pp))} pp {'less' if excess_pp < 0 else 'more'} than "
+            "random-k")
+
+
 def _spread_text(spread: QuestionSpread | None) -> str:
     if spread is None:
         return ""
     hi, lo = spread.largest, spread.smallest
     if spread.unequal:
         return (f"The questions are not affected equally: over the grid, top-k ablation cost "
-                f"{question_name(hi.question)} {pp(hi.drop_pp)} pp more than random-k and "
-                f"{question_name(lo.question)} {pp(lo.drop_pp)} pp, a gap of {pp(spread.gap_pp)} pp with "
-                "non-overlapping intervals.")
-    return (f"Over the grid, top-k ablation cost {question_name(hi.question)} the most ({pp(hi.drop_pp)} pp more "
-            f"than random-k) and {question_name(lo.question)} the least ({pp(lo.drop_pp)} pp); the intervals "
-            "overlap, so the evidence does not show that the same number of heads affects these questions "
-            "differently.")
+                f"{excess_text(hi.question, hi.drop_pp)} and {excess_text(lo.question, lo.drop_pp)}, a gap of "
+                f"{pp(spread.gap_pp)} pp with non-overlapping intervals.")
+    return (f"Over the grid, top-k ablation cost {excess_text(hi.question, hi.drop_pp)} (the most affected question) "
+            f"and {excess_text(lo.question, lo.drop_pp)} (the least); the intervals overlap, so the evidence does not "
+            "show that the same number of heads affects these questions differently.")
 
 
 def _kmax_table(sm: pd.DataFrame) -> str:

@@ -15,7 +15,7 @@ from harness.analysis.figure_paths import (
     top_vs_random_path,
 )
 from harness.analysis.findings_comparisons import METHODS_WORDS
-from harness.analysis.findings_curves import q1_answer, q3_comparisons, strongest_text
+from harness.analysis.findings_curves import excess_text, q1_answer, q3_comparisons, strongest_text
 from harness.analysis.findings_questions import Q2_WORDS
 from harness.analysis.format import Links, chance_ratio, method_name, p_value, pp, question_name, ratio
 from harness.analysis.tables import Analysis
@@ -56,9 +56,9 @@ def _q1_lines(an: Analysis, links: Links) -> list[str]:
             "combinations")
     if a.spreads:
         model, method, s = max(a.spreads, key=lambda x: (x[2].unequal, x[2].gap_pp))
-        line += (f"; largest: {model} {method_name(method)}, {question_name(s.largest.question)} "
-                 f"{pp(s.largest.drop_pp)} pp vs {question_name(s.smallest.question)} {pp(s.smallest.drop_pp)} pp "
-                 f"more lost than with random heads "
+        line += (f"; largest: {model} {method_name(method)}, top-k ablation cost "
+                 f"{excess_text(s.largest.question, s.largest.drop_pp)} over the grid, "
+                 f"{excess_text(s.smallest.question, s.smallest.drop_pp)} "
                  f"({links.link(top_vs_random_path(links.fig_dir, model), 'top minus random')})")
     lines = [line + "."]
     best = a.strongest
@@ -95,7 +95,7 @@ def _q3_line(an: Analysis, links: Links) -> str:
             f"{t[CategoryEffect.NONE]} of {len(comparisons)} (model, method) combinations (numerical more affected "
             f"{t[CategoryEffect.NUMERICAL]}, categorical {t[CategoryEffect.CATEGORICAL]}, mixed "
             f"{t[CategoryEffect.MIXED]}); largest type difference: {model} {method_name(method)}, numerical minus "
-            f"categorical gap {pp(diff)} pp ({cmp.effect.value}) "
+            f"categorical gap {pp(diff)} pp (per-question verdict: {cmp.effect.value}) "
             f"({links.link(sensitivity_curves_path(links.fig_dir, model), 'drop vs k by type')}).")
 
 

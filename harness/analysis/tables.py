@@ -230,7 +230,9 @@ def score_concentration(res: RunResults) -> pd.DataFrame:
     ties_at_cutoff: heads beyond the list tied with the n-th best score (their order was decided by the
     method's secondary key, ``tie_break``); ties_both_keys: those also tied on the secondary key (layer order
     decided: the list's membership is then partly arbitrary; all of ties_at_cutoff when the file records no
-    secondary key); degenerate: no positive score mass or all scores equal.
+    secondary key); first_tied_rank: the first rank (1-based) of the list's heads tied on both keys with those
+    left out, i.e. where layer order took over (0 when it never did); degenerate: no positive score mass or all
+    scores equal.
     """
     rows = []
     for (model, method, q), det in res.detections.items():
@@ -246,16 +248,28 @@ def score_concentration(res: RunResults) -> pd.DataFrame:
         extra = det.get("extra") or {}
         tie_break = extra.get("tie_break") or {}
         both = _ties_both_keys(det, tie_break.get("scores")) if ties else 0
+        first_tied = _first_tied_rank(det, tie_break.get("scores")) if both else 0
         n_pos = sum(1 for h in det["top_heads"] if det["scores"][h] > 0)
         rows.append([model, method, q, QUESTIONS[q].qtype, n_total, top_n, n_pos,
                      float(desc[:top_n].sum() / total) if total > 0 else np.nan,
                      float(desc[:n10].sum() / total) if total > 0 else np.nan, gini(pos), float(s.max()),
-                     float(s.min()), ties, both, str(tie_break.get("key", "")), bool(total <= 0 or s.max() == s.min()),
+                     float(s.min()), ties, both, first_tied, str(tie_break.get("key", "")),
+                     bool(total <= 0 or s.max() == s.min()),
                      int(det["n_samples_used"]), int(det["n_samples_excluded"]), extra.get("n_success", np.nan)])
     cols = ["model", "method", "question", "qtype", "n_total", "top_n", "n_top_positive", "share_top_n",
-            "share_top10pct", "gini", "score_max", "score_min", "ties_at_cutoff", "ties_both_keys", "tie_break",
+            "share_top10pct", "gini", "score_max", "score_min", "ties_at_cutoff", "ties_both_keys", "first_tied_rank",
+            "tie_break",
             "degenerate", "n_samples_used", "n_samples_excluded", "n_success"]
     return _ordered(pd.DataFrame(rows, columns=cols), res)
+
+
+def _first_tied_rank(det: dict, secondary: dict | None) -> int:
+    """The rank of the first listed head tied on both keys with the list's last head (the tied block ends it)."""
+    secondary = secondary or {}
+    last = det["top_heads"][-1]
+    key = (det["scores"][last], secondary.get(last, 0.0))
+    tied = [i for i, h in enumerate(det["top_heads"], start=1) if (det["scores"][h], secondary.get(h, 0.0)) == key]
+    return tied[0]
 
 
 def _ties_both_keys(det: dict, secondary: dict | None) -> int:

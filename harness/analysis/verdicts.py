@@ -475,6 +475,8 @@ class DetectionFacts:
     ties_both_keys: int = 0  # of those, tied on the secondary key too (layer order decided)
     n_top_positive: int = 0  # heads of the top list with a positive primary score
     top_n: int = 0
+    first_tied_rank: int = 0  # where layer order took over in the list (0: never)
+    k_max: int = 0  # the largest k its ablation reached (0: not ablated)
 
 
 @dataclass(frozen=True)

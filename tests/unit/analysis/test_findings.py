@@ -205,8 +205,8 @@ def test_wording_follows_the_numbers(tmp_path: Path) -> None:
     text = report.write_findings(run).read_text()
     # the gap is 0 at k = 0 and -100 pp from k = 5 on: the trapezoid mean over 0..20 heads is -87.5 pp
     assert ("The questions are not affected equally: over the grid, top-k ablation cost incorporation state "
-            "87.5 pp more than random-k and incorporation year 0.0 pp, a gap of 87.5 pp with non-overlapping "
-            "intervals.") in text
+            "87.5 pp more than random-k and incorporation year 0.0 pp more than random-k, a gap of 87.5 pp with "
+            "non-overlapping intervals.") in text
     assert "| QRHead | incorporation state | 40 | 5 (6.9%), 10 (13.9%), 15 (20.8%), 20 (27.8%) |" in text
     assert "| QRHead | incorporation year | 40 | none |" in text
     assert "top-k ablation is more effective (beyond random) on the categorical questions" in text
@@ -258,3 +258,19 @@ def test_too_few_test_samples_for_any_test_to_pass_is_said(tmp_path: Path) -> No
     many = report.write_findings(write_fake_run(tmp_path / "many", models=(GEMMA_BASE,), methods=("wu24",),
                                                 questions=("inc_year",))).read_text()
     assert "the smallest p-value a sign-flip test can give" not in many
+
+
+def test_top_lists_completed_in_layer_order_are_named(tmp_path: Path) -> None:
+    run = write_fake_run(tmp_path, models=(GEMMA_BASE,), methods=("wu24",), questions=("inc_year",))
+    path = run / "detection" / "wu24" / "fake-gemma-base__inc_year.json"
+    obj = json.loads(path.read_text())
+    heads = list(obj["scores"])
+    obj["scores"] = {h: 0.0 for h in heads} | {"3-1": 2.0, "5-2": 1.0}
+    obj["extra"]["tie_break"]["scores"] = {h: 0.0 for h in heads} | {"7-0": 0.5}
+    obj["top_heads"] = ["3-1", "5-2", "7-0"] + [h for h in heads if h not in ("3-1", "5-2", "7-0")][:17]
+    path.write_text(json.dumps(obj))
+    text = report.write_findings(run).read_text()
+    assert ("fake-gemma-base Wu24 retrieval score incorporation year (layer order from rank 4 of 20, 52 tied heads "
+            "left out; its top-k from k = 4 on hold heads chosen by layer order)") in text
+    assert "fake-gemma-base Wu24 retrieval score incorporation year (2 / 20)" in text  # positive / listed
+    assert "| fake-gemma-base | Wu24 retrieval score | incorporation year |" in text and "| 2 of 20 |" in text

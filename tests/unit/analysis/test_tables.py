@@ -199,7 +199,8 @@ def test_score_concentration_and_degenerate(tmp_path: Path) -> None:
     obj = json.loads(path.read_text())
     obj["extra"]["tie_break"]["scores"] = {h: 0.0 for h in scores}
     path.write_text(json.dumps(obj))
-    assert analyze(run).concentration.iloc[0]["ties_both_keys"] == 72 - 20
+    row2 = analyze(run).concentration.iloc[0]
+    assert row2["ties_both_keys"] == 72 - 20 and row2["first_tied_rank"] == 3  # layer order from the third head
     assert not row["degenerate"]
     _edit(path, scores={h: 0.0 for h in scores})
     assert bool(analyze(run).concentration.iloc[0]["degenerate"])
