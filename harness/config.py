@@ -14,13 +14,25 @@ from anywhere.
 The settings' vocabularies come from where they are used: attention backends, dtypes, mask modes and
 stop rules from :mod:`harness.engine.options`, method names from :mod:`harness.methods.registry`, evidence
 rules from :mod:`adapters.prompts`; the study-level ones (joins, gates, variants, layouts) are here.
+
+Retired settings: the method ``summed_attention`` and its ``summed_variant`` ("context" / "evidence") are
+now the two methods ``summed_context`` and ``summed_evidence``. A configuration that still lists
+``summed_attention`` gets the method its ``summed_variant`` named (``summed_context`` when unset) with a
+:class:`ConfigDeprecation` warning; a ``summed_variant`` without it is dropped with the same warning.
+
+The k grid: unless a grid is given (``k_grid`` run-wide or per model), each model's grid is the fraction
+rule of :func:`fraction_grid` (default: the paper's k/1024 for k = 0, 10, ..., 50, i.e. 0 to 4.9% of the
+heads), and :func:`model_grid` fits it and ``top_n`` to the model's head count.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import re
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,26 +43,29 @@ from adapters.prompts import EVIDENCE_RULES
 from adapters.questions import QUESTION_KEYS
 from harness.engine.models.aliases import MODEL_ROLES, resolve_alias
 from harness.engine.options import ATTENTION_BACKENDS, DTYPES, MASK_MODES, MASK_SCOPES, STOP_RULES
-from harness.methods.registry import METHOD_NAMES
+from harness.methods.registry import METHOD_NAMES, RETIRED_METHODS
 from harness.paths import REPO_ROOT
 
 PRESET_DIR = Path(__file__).resolve().parent / "configs"
 JOINS = ("auto", "filename", "cik_year")
 WU24_GATES = ("match", "rouge")
 WU24_COPY_RULES = ("chars", "ids")  # chars: the answer's characters aligned to the evidence; ids: upstream's
-SUMMED_VARIANTS = ("context", "evidence")
+SUMMED_VARIANTS = ("context", "evidence")  # the retired summed_variant's values
 QRHEAD_LAYOUTS = ("study", "upstream")
 RANDOM_POOLS = ("outside_top_n",)
-# Grids for models too small for the default one (top_n + max k must fit in the head count).
-PRESET_GRIDS: dict[str, dict[str, Any]] = {
-    "gemma3-270m": {"top_n": 20, "k_grid": [0, 4, 8, 12, 16, 20]},  # 18 layers x 4 heads = 72 heads
-}
+DEFAULT_TOP_N = 50
+# The paper's grid (Wu et al. 2024, Figure 8: k = 0, 10, ..., 50 of Llama-2-7B's 1,024 heads) as shares of heads.
+PAPER_K_FRACTIONS: tuple[float, ...] = tuple(k / 1024 for k in range(0, 51, 10))
 _LABEL = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 _DEVICE = r"^(cpu|cuda(:\d+)?|mps|auto|meta)$"
 
 
 class ConfigError(ValueError):
     """An unusable configuration: the message names the file and the field."""
+
+
+class ConfigDeprecation(FutureWarning):
+    """A retired setting was translated to its replacement (shown by default, once per message)."""
 
 
 def field_error(field: str, problem: str) -> PydanticCustomError:
@@ -92,6 +107,47 @@ def check_k_grid(grid: list[int] | None) -> list[int] | None:
     if grid[0] != 0:
         raise ValueError(f"must start with 0 (k = 0 is the unablated baseline), got {grid}")
     return grid
+
+
+def check_fractions(fractions: list[float]) -> list[float]:
+    """k fractions: non-empty, starting at 0, strictly increasing, at most 0.5 (the top set and the random
+    pool outside it must both hold the largest k)."""
+    if not fractions:
+        raise ValueError("expected a non-empty list of shares of heads, got []")
+    if fractions[0] != 0:
+        raise ValueError(f"must start with 0 (k = 0 is the unablated baseline), got {fractions}")
+    if any(b <= a for a, b in zip(fractions, fractions[1:], strict=False)):
+        raise ValueError(f"must be strictly increasing, got {fractions}")
+    if fractions[-1] > 0.5:
+        raise ValueError(f"shares of heads must be at most 0.5, got {fractions[-1]}")
+    return fractions
+
+
+def retire_summed_variant(data: Any) -> Any:
+    """A copy of a configuration mapping with ``summed_attention`` / ``summed_variant`` translated (see the
+    module docstring), warning once with :class:`ConfigDeprecation`."""
+    if not isinstance(data, dict) or ("summed_variant" not in data and "summed_attention" not in
+                                      (data.get("methods") or [])):
+        return data
+    out = dict(data)
+    variant = out.pop("summed_variant", None)
+    if variant is not None and variant not in SUMMED_VARIANTS:
+        raise field_error("summed_variant", f"expected one of {', '.join(SUMMED_VARIANTS)}, got "
+                                            f"{show_value(variant)} (retired: use the methods summed_context "
+                                            "and summed_evidence)")
+    new_names = " and ".join(f"'{m}'" for m in RETIRED_METHODS["summed_attention"])
+    methods = out.get("methods")
+    if isinstance(methods, list) and "summed_attention" in methods:
+        chosen = f"summed_{variant or 'context'}"
+        out["methods"] = [chosen if m == "summed_attention" else m for m in methods]
+        warnings.warn(f"method 'summed_attention' (summed_variant={variant or 'context'!r}) is now the method "
+                      f"'{chosen}'; the two variants are the methods {new_names}: list them in 'methods' "
+                      "instead", ConfigDeprecation, stacklevel=2)
+    else:
+        warnings.warn(f"'summed_variant' ({variant!r}) no longer has an effect: the two variants are the "
+                      f"methods {new_names}; list the one(s) to run in 'methods'", ConfigDeprecation,
+                      stacklevel=2)
+    return out
 
 
 class Section(BaseModel):
@@ -227,8 +283,9 @@ class ExperimentConfig(Section):
     models: list[ModelConfig] = Field(min_length=1)
     methods: list[Literal[METHOD_NAMES]] = Field(default_factory=lambda: list(METHOD_NAMES), min_length=1)
     questions: list[Literal[QUESTION_KEYS]] = Field(default_factory=lambda: list(QUESTION_KEYS), min_length=1)
-    top_n: int = Field(50, ge=1)
-    k_grid: list[int] = Field(default_factory=lambda: [0, 10, 20, 30, 40, 50])
+    top_n: int = Field(DEFAULT_TOP_N, ge=1)
+    k_grid: list[int] | None = None  # None: every model's grid follows k_fractions (see model_grid)
+    k_fractions: list[float] = Field(default_factory=lambda: list(PAPER_K_FRACTIONS))
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
     context_tokens: int = Field(1024, ge=16)
     max_new_tokens: int = Field(16, ge=1)
@@ -238,12 +295,16 @@ class ExperimentConfig(Section):
     wu24_copy: Literal[WU24_COPY_RULES] = "chars"
     evidence: Literal[EVIDENCE_RULES] = "surface"
     stop: Literal[STOP_RULES] = "newline_eos"
-    summed_variant: Literal[SUMMED_VARIANTS] = "context"
     qrhead_layout: Literal[QRHEAD_LAYOUTS] = "study"
     n_bootstrap: int = Field(1000, ge=1)
     condition_batch: int = Field(32, ge=1)
     seed: int = Field(0, ge=0)
     source: str | None = None  # the file this configuration came from
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired(cls, data: Any) -> Any:
+        return retire_summed_variant(data)
 
     @field_validator("models", mode="before")
     @classmethod
@@ -263,6 +324,7 @@ class ExperimentConfig(Section):
         return _int_list(values)
 
     _grid = field_validator("k_grid")(classmethod(lambda cls, v: check_k_grid(v)))
+    _fractions = field_validator("k_fractions")(classmethod(lambda cls, v: check_fractions(v)))
 
     @model_validator(mode="after")
     def _consistent(self) -> ExperimentConfig:
@@ -273,7 +335,7 @@ class ExperimentConfig(Section):
                 if value in seen:
                     raise field_error(f"{key}[{i}].{attr}", f"{value!r} appears twice")
                 seen.add(value)
-        if max(self.k_grid) > self.top_n:
+        if self.k_grid is not None and max(self.k_grid) > self.top_n:
             raise field_error("k_grid", f"largest k ({max(self.k_grid)}) exceeds top_n ({self.top_n})")
         object.__setattr__(self, "results_dir", resolve_path(self.results_dir or f"results/{self.name}"))
         return self
@@ -458,34 +520,50 @@ def load_config(path_or_preset: str | Path, overrides: dict[str, Any] | None = N
     return cfg.model_copy(update={"source": str(path)})
 
 
-# --------------------------------------------------------------------------------------- grids, keys
+# --------------------------------------------------------------------------------------------- grids
 
 
-def effective_grid(model_cfg: ModelConfig, n_heads_total: int,
-                   cfg: ExperimentConfig | None = None) -> tuple[list[int], int, str | None]:
+def fraction_grid(n_heads_total: int, fractions: Sequence[float] = PAPER_K_FRACTIONS) -> list[int]:
+    """k = share x heads for each share, rounded half up to whole heads, then made strictly increasing
+    (a repeated k moves one head up) where the model allows: k never exceeds half the heads, so that the top
+    set and the random pool outside it can both hold it. 1,024 heads give exactly 0, 10, ..., 50."""
+    cap = max(0, int(n_heads_total) // 2)
+    grid: list[int] = []
+    for f in fractions:
+        k = min(cap, int(math.floor(f * n_heads_total + 0.5)))
+        if grid and k <= grid[-1]:
+            k = grid[-1] + 1
+        if k > cap:
+            break
+        grid.append(k)
+    return grid
+
+
+def model_grid(model_cfg: ModelConfig, n_heads_total: int,
+               cfg: ExperimentConfig | None = None) -> tuple[list[int], int, str | None]:
     """(k_grid, top_n, warning) for a model with ``n_heads_total`` heads.
 
-    The configured grid is kept when the top set and the random pool outside it both hold the largest k
-    (``max(k) <= top_n`` and ``top_n + max(k) <= n_heads_total``). Otherwise the model's preset grid (see
-    :data:`PRESET_GRIDS`) or a scaled-down grid that fits is used, and ``warning`` says so.
+    The grid is the model's ``k_grid``, else the run's, else :func:`fraction_grid` of the run's
+    ``k_fractions``. It is kept with ``top_n`` when the top set and the random pool outside it both hold the
+    largest k (``max(k) <= top_n`` and ``top_n + max(k) <= n_heads_total``). Otherwise, in this order: a given
+    grid that no model of this size can hold gives way to the fraction grid, ks above ``top_n`` are dropped,
+    and ``top_n`` shrinks to leave the random pool room; ``warning`` says what changed.
     """
-    grid = list(model_cfg.k_grid or (cfg.k_grid if cfg else [0, 10, 20, 30, 40, 50]))
-    top_n = int(model_cfg.top_n or (cfg.top_n if cfg else 50))
+    fractions = cfg.k_fractions if cfg else list(PAPER_K_FRACTIONS)
+    given = model_cfg.k_grid if model_cfg.k_grid is not None else (cfg.k_grid if cfg else None)
+    top_n = int(model_cfg.top_n or (cfg.top_n if cfg else DEFAULT_TOP_N))
+    grid = list(given) if given is not None else fraction_grid(n_heads_total, fractions)
     if _fits(grid, top_n, n_heads_total):
         return grid, top_n, None
-    preset = PRESET_GRIDS.get(model_cfg.name.lower())
-    if preset and _fits(preset["k_grid"], preset["top_n"], n_heads_total):
-        new_grid, new_top = list(preset["k_grid"]), int(preset["top_n"])
-        how = "its preset grid"
-    else:
-        steps = max(1, len(grid) - 1)
-        new_top = max(1, min(top_n, n_heads_total // 2))
-        step = max(1, new_top // steps)
-        new_grid = sorted({min(i * step, new_top) for i in range(steps + 1)})
-        how = "a grid scaled to fit"
-    warning = (f"model {model_cfg.name}: {n_heads_total} heads cannot hold top_n={top_n} plus random k up to "
-               f"{max(grid)} outside the top set; using {how}: top_n={new_top}, k_grid={new_grid}")
-    return new_grid, new_top, warning
+    old_grid, old_top = list(grid), top_n
+    if given is not None and 2 * max(grid) > n_heads_total:
+        grid = fraction_grid(n_heads_total, fractions)
+    if max(grid) > top_n:
+        grid = [k for k in grid if k <= top_n]
+    top_n = min(top_n, n_heads_total - max(grid))
+    warning = (f"model {model_cfg.name}: {n_heads_total} heads cannot hold top_n={old_top} plus random k up to "
+               f"{max(old_grid)} outside the top set; using top_n={top_n}, k_grid={grid}")
+    return grid, top_n, warning
 
 
 def _fits(grid: list[int], top_n: int, n_total: int) -> bool:

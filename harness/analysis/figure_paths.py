@@ -54,3 +54,8 @@ def cross_method_path(fig_dir: Path, model: str) -> Path:
 def model_comparison_path(fig_dir: Path, model_a: str, model_b: str) -> Path:
     """Comparison of two models."""
     return fig_dir / "models" / f"{safe_name(model_a)}__vs__{safe_name(model_b)}.png"
+
+
+def top_vs_random_path(fig_dir: Path, model: str) -> Path:
+    """Paired difference top-k minus random-k at every k, one model (rows methods, columns questions)."""
+    return fig_dir / "top_vs_random" / f"{safe_name(model)}.png"

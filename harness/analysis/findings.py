@@ -7,11 +7,13 @@ modules, the number formats in harness/analysis/format.py. Nothing is written by
 run: rerun ``python -m harness report --run results/<run>`` after the results change.
 
 Conventions used in the text: accuracies in %, differences in percentage points (pp); "interval" is the 95%
-bootstrap interval of the result files, and for a drop (baseline minus ablated accuracy) the approximate 95%
-interval of harness.analysis.tables.sensitivity (endpoint intervals combined in quadrature); Jaccard p-values are
-hypergeometric P[overlap >= observed] for uniformly random head sets.
+bootstrap interval of the result files for a single accuracy, and the paired bootstrap interval over the
+answers CSV for a difference (top-k minus random-k, harness/analysis/paired.py) or a drop (baseline minus
+ablated accuracy; endpoint intervals combined where a unit has no answers CSV); top-vs-random p-values are
+exact sign-flip tests, Jaccard p-values hypergeometric P[overlap >= observed] for uniformly random head sets;
+both families are Bonferroni-corrected.
 
-Sections, in reading order: header, setup, Q1, Q2, Q3, Q4, methods, models, run-wide caveats, index.
+Sections, in reading order: header, summary, setup, Q1, Q2, Q3, Q4, methods, models, run-wide caveats, index.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from pathlib import Path
 from harness.analysis.figure_paths import figures_dir
 from harness.analysis.findings_caveats import general_caveats
 from harness.analysis.findings_comparisons import section_methods, section_models
-from harness.analysis.findings_questions import section_q1, section_q2, section_q3, section_q4
+from harness.analysis.findings_curves import section_q1, section_q3
+from harness.analysis.findings_questions import section_q2, section_q4
 from harness.analysis.findings_setup import section_setup
+from harness.analysis.findings_summary import section_summary
 from harness.analysis.format import Links, join_words
 from harness.analysis.tables import Analysis, analyze, tables_dir
 from harness.store.atomic import atomic_write_text
@@ -85,7 +89,7 @@ def section_index(an: Analysis, links: Links) -> list[str]:
 def render_findings(an: Analysis, out_path: Path) -> str:
     """The Markdown text of FINDINGS.md (to be written at ``out_path``; links are relative to it)."""
     links = Links(figures_dir(an.run_dir), out_path)
-    lines = section_header(an) + [""] + section_setup(an)
+    lines = section_header(an) + [""] + section_summary(an, links) + [""] + section_setup(an)
     for section in SECTIONS:
         lines += [""] + section(an, links)
     lines += [""] + section_caveats(an) + ["", *section_index(an, links), ""]

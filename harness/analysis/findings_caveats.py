@@ -13,7 +13,11 @@ from harness.analysis.verdicts import DetectionFacts, ModelFacts, RunCaveats, ru
 
 def detection_facts(an: Analysis) -> list[DetectionFacts]:
     """One entry per row of the score-concentration table, in table order."""
-    return [DetectionFacts(r.model, r.method, r.question, bool(r.degenerate), int(r.ties_at_cutoff), r.n_success)
+    s = an.sensitivity
+    k_max = {(r.model, r.method, r.question): int(r.k_max) for r in s.itertuples()} if not s.empty else {}
+    return [DetectionFacts(r.model, r.method, r.question, bool(r.degenerate), int(r.ties_at_cutoff), r.n_success,
+                           int(r.ties_both_keys), int(r.n_top_positive), int(r.top_n), int(r.first_tied_rank),
+                           k_max.get((r.model, r.method, r.question), 0))
             for r in an.concentration.itertuples()]
 
 
@@ -29,6 +33,17 @@ def caveats_of(an: Analysis) -> RunCaveats:
 
 def _unit(d: DetectionFacts) -> str:
     return f"{d.model} {method_name(d.method)} {question_name(d.question)}"
+
+
+def _tied_text(d: DetectionFacts) -> str:
+    """Where layer order took over in one top list, and whether the ablated top-k reach it."""
+    text = (f"{_unit(d)} (layer order from rank {d.first_tied_rank} of {d.top_n}, {d.ties_both_keys} tied heads "
+            "left out")
+    if d.k_max >= d.first_tied_rank:
+        text += f"; its top-k from k = {d.first_tied_rank} on hold heads chosen by layer order"
+    elif d.k_max:
+        text += f"; the ablated top-k (k <= {d.k_max}) are all ranked by the two keys"
+    return text + ")"
 
 
 def caveat_sentences(c: RunCaveats) -> list[tuple[str, str]]:
@@ -53,11 +68,15 @@ def caveat_sentences(c: RunCaveats) -> list[tuple[str, str]]:
                     "are not resolved."))
     if c.no_signal:
         out.append(("detections without signal", "Detection without signal (all scores equal or no positive score "
-                    "mass): " + "; ".join(_unit(d) for d in c.no_signal) + ". Their top lists are arbitrary."))
-    if c.ties:
-        out.append(("ties at the top-n cut-off", "Top lists cut through ties (heads with the same score as the "
-                    "last listed head were left out): " + "; ".join(
-                        f"{_unit(d)} ({d.ties_at_cutoff})" for d in c.ties) + "."))
+                    "mass): " + "; ".join(_unit(d) for d in c.no_signal) + ". Their top lists follow the secondary "
+                    "key where it is not tied, then layer order: read them as arbitrary."))
+    if c.ranked_by_secondary:
+        out.append(("top heads ranked by the secondary key", "Top lists hold heads without a positive primary "
+                    "score, ranked by their method's secondary key (see Setup; positive / listed): " + "; ".join(
+                        f"{_unit(d)} ({d.n_top_positive} / {d.top_n})" for d in c.ranked_by_secondary) + "."))
+    if c.unbroken_ties:
+        out.append(("ties at the top-n cut-off", "Top lists completed in layer order, their last heads tied on both "
+                    "ranking keys with heads left out: " + "; ".join(_tied_text(d) for d in c.unbroken_ties) + "."))
     if c.few_successes:
         out.append(("few Wu24 successes", "Wu24 scores rest on few successful samples: " + "; ".join(
             f"{d.model} {question_name(d.question)} ({int(d.n_success)})" for d in c.few_successes) + "."))

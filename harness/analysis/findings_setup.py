@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.analysis.format import mask_semantics, md_table, method_name, question_name
+from harness.analysis.format import mask_semantics, md_table, method_name, question_name, share_of_heads
 from harness.analysis.loading import RunResults, model_kind
 from harness.analysis.tables import Analysis
 
@@ -97,10 +97,16 @@ def _sample_lines(an: Analysis) -> list[str]:
     conc = an.concentration
     if not conc.empty:
         out += ["- Train samples behind each detection (used / excluded; Wu24: samples that passed the "
-                "success gate):", ""]
+                "success gate), and how many of the listed top heads have a positive score (the rest are ranked "
+                "by the method's secondary key alone):", ""]
         rows = [[r.model, method_name(r.method), question_name(r.question), r.n_samples_used, r.n_samples_excluded,
-                 "" if not np.isfinite(r.n_success) else int(r.n_success)] for r in conc.itertuples()]
-        out.append(md_table(["model", "method", "question", "used", "excluded", "Wu24 successes"], rows))
+                 "" if not np.isfinite(r.n_success) else int(r.n_success), f"{r.n_top_positive} of {r.top_n}"]
+                for r in conc.itertuples()]
+        out.append(md_table(["model", "method", "question", "used", "excluded", "Wu24 successes",
+                             "top heads with a positive score"], rows))
+        out += ["", "- Ranking: heads by descending score; heads tied on it by the method's secondary key, then "
+                "layer order: " + "; ".join(f"{method_name(m)}: {k or 'none recorded'}" for m, k in
+                                            _tie_breaks(conc)) + "."]
     sens = an.sensitivity
     if not sens.empty:
         nt = sens.groupby(["model", "question"], sort=False)["n_test"].agg(lambda s: "/".join(map(str, sorted(set(s)))))
@@ -126,8 +132,23 @@ def answer_counts_text(res: RunResults) -> str:
     return " — ".join(parts) if parts else "not recorded"
 
 
+def _tie_breaks(conc) -> list[tuple[str, str]]:
+    """(method, its secondary key as the detection files record it), in table order."""
+    seen: dict[str, str] = {}
+    for r in conc.itertuples():
+        seen.setdefault(r.method, r.tie_break)
+    return list(seen.items())
+
+
+def _grid_text(res: RunResults, model: str, grid: list[int]) -> str:
+    """'[0, 3, 5] (0 to 1.9% of the 270 heads)'."""
+    n = res.n_total(model) if model in res.models else 0
+    share = f" (0 to {share_of_heads(100 * max(grid) / n)} of the {n} heads)" if n and grid else ""
+    return json.dumps(grid) + share
+
+
 def _settings_lines(res: RunResults) -> list[str]:
-    kg = sorted({(m, json.dumps(o["k_grid"])) for (m, _, _), o in res.ablations.items()})
+    kg = sorted({(m, _grid_text(res, m, list(o["k_grid"]))) for (m, _, _), o in res.ablations.items()})
     seeds = sorted({json.dumps(o.get("seeds")) for o in res.ablations.values()})
     topn = sorted({(m, o["top_n"]) for (m, _, _), o in res.detections.items()})
     modes = sorted({(o["mask_mode"], o["mask_scope"]) for o in res.ablations.values()})

@@ -57,6 +57,23 @@ def chance_ratio(x: float) -> str:
     return fixed(x, 3)
 
 
+def share_of_heads(pct_heads: float) -> str:
+    """A k as a share of the model's heads: '1.1%' (two significant digits below 1%: '0.98%')."""
+    if pct_heads is None or not np.isfinite(pct_heads):
+        return "n/a"
+    return f"{pct_heads:.2g}%" if 0 < pct_heads < 1 else f"{fixed(pct_heads, 1)}%"
+
+
+def k_heads(k: int, pct_heads: float) -> str:
+    """'k = 3 (1.1% of heads)'."""
+    return f"k = {int(k)} ({share_of_heads(pct_heads)} of heads)"
+
+
+def interval(center: float, low: float, high: float) -> str:
+    """'-66.7 [-88.9, -44.4]': a difference in pp with its interval."""
+    return f"{pp(center)} [{pp(low)}, {pp(high)}]"
+
+
 def p_value(p: float) -> str:
     """'p < 0.001' / 'p = 0.042' / 'p n/a'."""
     if p is None or not np.isfinite(p):

@@ -1,7 +1,7 @@
 """Read a run folder through the record schemas into :class:`RunResults`, the input of every table.
 
-A run folder holds ``detection/<method>/<model>__<question>.json``, ``ablation/<method>/...json`` and
-``run_manifest.json``. Each file is validated by its schema in :mod:`harness.store.records`; a bad file
+A run folder holds ``detection/<method>/<model>__<question>.json``, ``ablation/<method>/...json`` (each
+with its ``.answers.csv``: every test answer under every condition) and ``run_manifest.json``. Each file is validated by its schema in :mod:`harness.store.records`; a bad file
 raises :class:`~harness.store.records.RecordError` naming the file and the field. What the tables read is
 the validated content as plain dicts, holding exactly the fields the file holds (no defaults filled in).
 Checks that span files (one result per unit, one shape per model) are made here.
@@ -10,15 +10,18 @@ Checks that span files (one result per unit, one shape per model) are made here.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from adapters.questions import QUESTION_KEYS
 from harness.methods.registry import method_order
 from harness.store.records import AblationUnit, DetectionUnit, Manifest, RecordError, UnitHeader, load_record
 
 Key = tuple[str, str, str]  # (model, method, question)
+ANSWER_COLUMNS = ("sample_id", "kind", "k", "seed", "correct")  # what the analysis reads of an answers CSV
 
 UNIT_SCHEMAS: dict[str, type[UnitHeader]] = {"detection": DetectionUnit, "ablation": AblationUnit}
 
@@ -34,6 +37,7 @@ class RunResults:
     ablations: dict[Key, dict]
     paths: dict[tuple[str, Key], Path]
     skipped: list[tuple[str, Key, str]]  # (kind, key, reason): units present but without usable numbers
+    answers: dict[Key, pd.DataFrame] = field(default_factory=dict)  # per ablation unit: its answers CSV
 
     @property
     def synthetic(self) -> bool:
@@ -97,6 +101,37 @@ def unusable_reason(kind: str, unit: dict) -> str:
     return ""
 
 
+def read_answers(path: Path) -> pd.DataFrame:
+    """An ablation unit's answers CSV as (sample_id, kind, k, seed, correct): one row per test answer under
+    one condition (kind 'top' or 'random'; seed -1 for top-k); RecordError naming the file when unusable."""
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise RecordError(f"{path}: cannot read the answers CSV ({exc})") from exc
+    missing = [c for c in ANSWER_COLUMNS if c not in raw.columns]
+    if missing:
+        raise RecordError(f"{path}: answers CSV lacks column(s) {', '.join(missing)}")
+    kinds = set(raw["kind"])
+    if not kinds <= {"top", "random"}:
+        raise RecordError(f"{path}: column kind: expected 'top' or 'random', got {sorted(kinds - {'top', 'random'})}")
+    flags = raw["correct"].str.strip().str.lower()
+    if not set(flags) <= {"true", "false", "1", "0"}:
+        raise RecordError(f"{path}: column correct: expected True/False, got {sorted(set(flags))[:3]}")
+    try:
+        ks = raw["k"].astype(int)
+        seeds = raw["seed"].replace("", "-1").astype(float).astype(int)
+    except ValueError as exc:
+        raise RecordError(f"{path}: columns k / seed: expected integers ({exc})") from exc
+    return pd.DataFrame({"sample_id": raw["sample_id"], "kind": raw["kind"], "k": ks, "seed": seeds,
+                         "correct": flags.isin(["true", "1"])})
+
+
+def answers_path(unit_path: Path, unit: dict) -> Path:
+    """Where an ablation unit's answers CSV lies: beside the unit file, under the name the unit records."""
+    name = Path(str(unit.get("answers_csv") or "")).name
+    return unit_path.parent / name if name else unit_path.with_suffix(".answers.csv")
+
+
 def _merge_model_info(models: dict[str, dict], unit: dict, path: Path) -> None:
     """Add a unit's model_info to ``models``; its shape must agree with what the run recorded elsewhere."""
     info = unit["model_info"]
@@ -136,4 +171,9 @@ def load_run(run_dir: Path) -> RunResults:
             _merge_model_info(models, unit, path)
     if not paths:
         raise RecordError(f"{run_dir}: no result files under detection/ or ablation/")
-    return RunResults(run_dir, manifest, models, stores["detection"], stores["ablation"], paths, skipped)
+    answers = {}
+    for key in stores["ablation"]:
+        csv_path = answers_path(paths[("ablation", key)], stores["ablation"][key])
+        if csv_path.exists():
+            answers[key] = read_answers(csv_path)
+    return RunResults(run_dir, manifest, models, stores["detection"], stores["ablation"], paths, skipped, answers)

@@ -8,6 +8,7 @@ every number they show can be traced to a CSV row and from there to a result fil
 Conventions: accuracies are shares (0-1) as in the result files; every column ending in ``_pp`` is in
 percentage points. Depth = layer / (n_layers - 1), so 0 is the first layer and 1 the last, whatever the
 model's size. Score-mass measures use scores clipped at zero (QRHead's calibrated scores can be negative).
+The paired top-k against random-k tables come from :mod:`harness.analysis.top_vs_random`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pandas as pd
 from adapters.questions import QUESTION_KEYS, QUESTIONS
 from harness.analysis.loading import RunResults, load_run, model_kind, same_architecture
 from harness.analysis.metrics import jaccard, overlap_pvalue, random_jaccard_expectation, spearman
+from harness.analysis.top_vs_random import paired_drop_intervals, top_vs_random
 from harness.analysis.verdicts import top_beyond_random
 from harness.heads import parse_head
 from harness.store.atomic import atomic_write_text
@@ -224,9 +226,13 @@ def score_concentration(res: RunResults) -> pd.DataFrame:
     """How concentrated each head-score distribution is, plus signs that the top list is degenerate.
 
     share_top_n / share_top10pct: share of the positive score mass held by the top-n heads / the best 10% of
-    heads; gini: Gini coefficient of the clipped scores; ties_at_cutoff: heads tied with the n-th best score
-    beyond the list (the list's membership is then partly arbitrary); degenerate: no positive score mass or
-    all scores equal.
+    heads; gini: Gini coefficient of the clipped scores; n_top_positive: top heads with a positive score;
+    ties_at_cutoff: heads beyond the list tied with the n-th best score (their order was decided by the
+    method's secondary key, ``tie_break``); ties_both_keys: those also tied on the secondary key (layer order
+    decided: the list's membership is then partly arbitrary; all of ties_at_cutoff when the file records no
+    secondary key); first_tied_rank: the first rank (1-based) of the list's heads tied on both keys with those
+    left out, i.e. where layer order took over (0 when it never did); degenerate: no positive score mass or all
+    scores equal.
     """
     rows = []
     for (model, method, q), det in res.detections.items():
@@ -240,22 +246,49 @@ def score_concentration(res: RunResults) -> pd.DataFrame:
         cutoff = float(det["scores"][det["top_heads"][-1]]) if top_n else np.nan
         ties = int(np.sum(s == cutoff)) - int(sum(det["scores"][h] == cutoff for h in det["top_heads"]))
         extra = det.get("extra") or {}
-        rows.append([model, method, q, QUESTIONS[q].qtype, n_total, top_n,
+        tie_break = extra.get("tie_break") or {}
+        both = _ties_both_keys(det, tie_break.get("scores")) if ties else 0
+        first_tied = _first_tied_rank(det, tie_break.get("scores")) if both else 0
+        n_pos = sum(1 for h in det["top_heads"] if det["scores"][h] > 0)
+        rows.append([model, method, q, QUESTIONS[q].qtype, n_total, top_n, n_pos,
                      float(desc[:top_n].sum() / total) if total > 0 else np.nan,
                      float(desc[:n10].sum() / total) if total > 0 else np.nan, gini(pos), float(s.max()),
-                     float(s.min()), ties, bool(total <= 0 or s.max() == s.min()), int(det["n_samples_used"]),
-                     int(det["n_samples_excluded"]), extra.get("n_success", np.nan)])
-    cols = ["model", "method", "question", "qtype", "n_total", "top_n", "share_top_n", "share_top10pct", "gini",
-            "score_max", "score_min", "ties_at_cutoff", "degenerate", "n_samples_used", "n_samples_excluded",
-            "n_success"]
+                     float(s.min()), ties, both, first_tied, str(tie_break.get("key", "")),
+                     bool(total <= 0 or s.max() == s.min()),
+                     int(det["n_samples_used"]), int(det["n_samples_excluded"]), extra.get("n_success", np.nan)])
+    cols = ["model", "method", "question", "qtype", "n_total", "top_n", "n_top_positive", "share_top_n",
+            "share_top10pct", "gini", "score_max", "score_min", "ties_at_cutoff", "ties_both_keys", "first_tied_rank",
+            "tie_break",
+            "degenerate", "n_samples_used", "n_samples_excluded", "n_success"]
     return _ordered(pd.DataFrame(rows, columns=cols), res)
 
 
-SENSITIVITY_COLS = ["model", "method", "question", "qtype", "k_max", "n_test", "mask_mode", "mask_scope",
+def _first_tied_rank(det: dict, secondary: dict | None) -> int:
+    """The rank of the first listed head tied on both keys with the list's last head (the tied block ends it)."""
+    secondary = secondary or {}
+    last = det["top_heads"][-1]
+    key = (det["scores"][last], secondary.get(last, 0.0))
+    tied = [i for i, h in enumerate(det["top_heads"], start=1) if (det["scores"][h], secondary.get(h, 0.0)) == key]
+    return tied[0]
+
+
+def _ties_both_keys(det: dict, secondary: dict | None) -> int:
+    """Heads beyond the top list tied with its last head on the primary and the secondary score."""
+    last = det["top_heads"][-1]
+    if not secondary:
+        secondary = dict.fromkeys(det["scores"], 0.0)
+    key = (det["scores"][last], secondary.get(last, 0.0))
+    listed = set(det["top_heads"])
+    return sum(1 for h, v in det["scores"].items() if h not in listed and (v, secondary.get(h, 0.0)) == key)
+
+
+SENSITIVITY_COLS = ["model", "method", "question", "qtype", "k_max", "pct_heads_max", "n_test", "mask_mode",
+                    "mask_scope",
                     "baseline_pct", "baseline_ci_low_pct", "baseline_ci_high_pct", "top_acc_pct",
                     "top_ci_low_pct", "top_ci_high_pct", "top_drop_pp", "top_drop_ci_low_pp",
                     "top_drop_ci_high_pp", "random_acc_mean_pct", "random_drop_mean_pp", "random_drop_sd_pp",
-                    "random_drop_min_pp", "random_drop_max_pp", "n_seeds", "excess_drop_pp", "top_beyond_random"]
+                    "random_drop_min_pp", "random_drop_max_pp", "n_seeds", "excess_drop_pp", "drop_ci",
+                    "top_beyond_random"]
 
 
 def _drop_ci(base: dict, top: dict) -> tuple[float, float]:
@@ -271,13 +304,17 @@ def _drop_ci(base: dict, top: dict) -> tuple[float, float]:
     return 100 * lo, 100 * hi
 
 
-def sensitivity(res: RunResults) -> tuple[pd.DataFrame, pd.DataFrame]:
+def sensitivity(res: RunResults, paired: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Accuracy drop from k = 0 to each k, top-k vs random-k, per (model, method, question).
 
     Returns (summary at the largest k, curves at every k). Random-k drops are computed per seed against the
-    shared k = 0 baseline and summarised by mean, sd (ddof=1), min and max over seeds. ``top_beyond_random``
-    is True when the lower end of the top-k drop interval exceeds the largest random-seed drop.
+    shared k = 0 baseline and summarised by mean, sd (ddof=1), min and max over seeds. The top-k drop's
+    interval is the paired bootstrap interval of ``paired`` (from the answers CSV; ``drop_ci`` "paired")
+    where there is one, else the endpoint intervals combined (``drop_ci`` "endpoints"). ``top_beyond_random``
+    is the earlier largest-k rule, kept for comparison: the lower end of the endpoint-combined drop interval
+    exceeds the largest random-seed drop (the paired tests at every k are in the top_vs_random tables).
     """
+    paired = paired or {}
     rows, curves = [], []
     for (model, method, q), abl in res.ablations.items():
         top = {int(r["k"]): r for r in abl["top"]}
@@ -291,19 +328,23 @@ def sensitivity(res: RunResults) -> tuple[pd.DataFrame, pd.DataFrame]:
         for k in sorted(set(top) | set(rand) | set(summ)):
             rd = _random_drops(b, rand.get(k), summ.get(k), k)
             t = top.get(k)
-            curves.append([model, method, q, qtype, k, 100 * (b - float(t["accuracy"])) if t else np.nan, *rd])
+            curves.append([model, method, q, qtype, k, 100 * k / res.n_total(model),
+                           100 * (b - float(t["accuracy"])) if t else np.nan, *rd])
         k_max = max(top)
         t = top[k_max]
-        lo, hi = _drop_ci(base, t)
+        lo_old, hi_old = _drop_ci(base, t)
+        lo, hi = paired.get(((model, method, q), k_max), (lo_old, hi_old))
         rd = _random_drops(b, rand.get(k_max), summ.get(k_max), k_max)
         drop = 100 * (b - float(t["accuracy"]))
-        rows.append([model, method, q, qtype, k_max, int(abl["n_test"]), abl["mask_mode"], abl["mask_scope"],
+        rows.append([model, method, q, qtype, k_max, 100 * k_max / res.n_total(model), int(abl["n_test"]),
+                     abl["mask_mode"], abl["mask_scope"],
                      100 * b, 100 * float(base["ci_low"]), 100 * float(base["ci_high"]), 100 * float(t["accuracy"]),
                      100 * float(t["ci_low"]), 100 * float(t["ci_high"]), drop, lo, hi,
                      100 * b - rd[0] if not np.isnan(rd[0]) else np.nan, *rd,
                      drop - rd[0] if not np.isnan(rd[0]) else np.nan,
-                     top_beyond_random(lo, rd[3])])
-    ccols = ["model", "method", "question", "qtype", "k", "top_drop_pp", "random_drop_mean_pp",
+                     "paired" if ((model, method, q), k_max) in paired else "endpoints",
+                     top_beyond_random(lo_old, rd[3])])
+    ccols = ["model", "method", "question", "qtype", "k", "pct_heads", "top_drop_pp", "random_drop_mean_pp",
              "random_drop_sd_pp", "random_drop_min_pp", "random_drop_max_pp", "n_seeds"]
     return (_ordered(pd.DataFrame(rows, columns=SENSITIVITY_COLS), res),
             _ordered(pd.DataFrame(curves, columns=ccols).sort_values("k", kind="stable"), res))
@@ -407,6 +448,8 @@ class Analysis:
     model_pairs: pd.DataFrame
     model_same_arch: pd.DataFrame
     model_profiles: pd.DataFrame
+    top_vs_random_by_k: pd.DataFrame
+    top_vs_random_curves: pd.DataFrame
 
     @property
     def run_dir(self) -> Path:
@@ -419,7 +462,8 @@ def analyze(run_dir: Path | RunResults) -> Analysis:
     res = run_dir if isinstance(run_dir, RunResults) else load_run(Path(run_dir))
     layers = layer_distribution(res)
     conc = score_concentration(res)
-    sens, curves = sensitivity(res)
+    sens, curves = sensitivity(res, paired_drop_intervals(res))
+    by_k, gaps = top_vs_random(res)
     pairs = model_pairs(res)
     return Analysis(
         results=res,
@@ -438,6 +482,8 @@ def analyze(run_dir: Path | RunResults) -> Analysis:
         model_pairs=pairs,
         model_same_arch=model_comparison_same_arch(res, pairs),
         model_profiles=_ordered(model_profiles(layers, conc, sens), res),
+        top_vs_random_by_k=_ordered(by_k, res),
+        top_vs_random_curves=_ordered(gaps, res),
     )
 
 
@@ -458,6 +504,8 @@ TABLE_FILES: dict[str, str] = {
     "model_pairs": "model_pairs",
     "model_comparison_same_arch": "model_same_arch",
     "model_profiles": "model_profiles",
+    "top_vs_random_by_k": "top_vs_random_by_k",
+    "top_vs_random_curves": "top_vs_random_curves",
 }
 
 

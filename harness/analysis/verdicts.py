@@ -90,6 +90,69 @@ def drops_separated(a: QuestionDrop, b: QuestionDrop) -> bool:
     return not intervals_overlap(a.ci_low_pp, a.ci_high_pp, b.ci_low_pp, b.ci_high_pp)
 
 
+# ------------------------------------------------------------------------------------ top vs random
+
+
+class Separation(Enum):
+    """Top-k against random-k ablation at one k (or over the whole grid), by a paired test."""
+
+    TOP_LOWER = "top-k ablation lowers accuracy more than random-k"
+    TOP_HIGHER = "random-k ablation lowers accuracy more than top-k"
+    NOT_SHOWN = "not separated"
+    UNTESTED = "not tested"
+
+
+def separation(diff_pp: float, p_value: float, threshold: float) -> Separation:
+    """TOP_LOWER / TOP_HIGHER when the paired p-value is below the (corrected) threshold, by the sign of the
+    difference top minus random; NOT_SHOWN otherwise; UNTESTED without a finite p-value."""
+    if not (np.isfinite(p_value) and np.isfinite(diff_pp)):
+        return Separation.UNTESTED
+    if p_value < threshold and diff_pp != 0:
+        return Separation.TOP_LOWER if diff_pp < 0 else Separation.TOP_HIGHER
+    return Separation.NOT_SHOWN
+
+
+@dataclass(frozen=True)
+class KTest:
+    """The paired test at one k of one (model, method, question): difference top minus random (pp)."""
+
+    k: int
+    pct_heads: float
+    diff_pp: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class CellVerdict:
+    """Where along the grid top-k beats random-k in one (model, method, question) cell."""
+
+    ks_beyond: tuple[int, ...]  # TOP_LOWER at these k
+    ks_reversed: tuple[int, ...]  # TOP_HIGHER at these k
+    strongest: KTest | None  # the k with the smallest p-value (ties: the larger |difference|, then smaller k)
+    at_kmax: Separation
+
+
+def cell_verdict(tests: Sequence[KTest], threshold: float) -> CellVerdict:
+    """Classify every k > 0 of a cell (``tests`` in grid order) and pick its strongest test."""
+    tested = [t for t in tests if t.k > 0 and np.isfinite(t.p_value)]
+    beyond = tuple(t.k for t in tested if separation(t.diff_pp, t.p_value, threshold) is Separation.TOP_LOWER)
+    rev = tuple(t.k for t in tested if separation(t.diff_pp, t.p_value, threshold) is Separation.TOP_HIGHER)
+    strongest = min(tested, key=lambda t: (t.p_value, -abs(t.diff_pp), t.k)) if tested else None
+    last = max((t for t in tests if t.k > 0), key=lambda t: t.k, default=None)
+    at_kmax = Separation.UNTESTED if last is None else separation(last.diff_pp, last.p_value, threshold)
+    return CellVerdict(beyond, rev, strongest, at_kmax)
+
+
+@dataclass(frozen=True)
+class SeparationTally:
+    """Over the cells: how many separate top from random at some k, at the largest k, and reversed."""
+
+    at_some_k: int
+    at_kmax: int
+    reversed_some_k: int
+    total: int
+
+
 # ---------------------------------------------------------------------------------------------- Q1
 
 
@@ -407,8 +470,13 @@ class DetectionFacts:
     method: str
     question: str
     degenerate: bool
-    ties_at_cutoff: int
+    ties_at_cutoff: int  # heads beyond the list tied with its last head on the primary score
     n_success: float  # NaN for methods without a success gate
+    ties_both_keys: int = 0  # of those, tied on the secondary key too (layer order decided)
+    n_top_positive: int = 0  # heads of the top list with a positive primary score
+    top_n: int = 0
+    first_tied_rank: int = 0  # where layer order took over in the list (0: never)
+    k_max: int = 0  # the largest k its ablation reached (0: not ablated)
 
 
 @dataclass(frozen=True)
@@ -432,6 +500,8 @@ class RunCaveats:
     ties: tuple[DetectionFacts, ...]
     few_successes: tuple[DetectionFacts, ...]
     n_units_without_numbers: int
+    unbroken_ties: tuple[DetectionFacts, ...] = ()
+    ranked_by_secondary: tuple[DetectionFacts, ...] = ()
 
 
 def few_successes(detections: Iterable[DetectionFacts]) -> tuple[DetectionFacts, ...]:
@@ -446,7 +516,9 @@ def run_caveats(synthetic: bool, models: Sequence[ModelFacts], n_tests: Sequence
 
     Small models: fewer than FEW_HEADS heads. Few test samples: the smallest n_test below SMALL_N (the
     half-width reported is the median over the ablation units). No signal: degenerate score distributions.
-    Ties: top lists cut through tied scores (degenerate ones aside).
+    Ties: top lists cut through tied primary scores (degenerate ones aside); unbroken ties: through heads
+    tied on the secondary key too. Ranked by the secondary key: top lists that hold heads without a positive
+    primary score (degenerate ones aside).
     """
     few_test = None
     if len(n_tests) and min(n_tests) < SMALL_N:
@@ -461,4 +533,7 @@ def run_caveats(synthetic: bool, models: Sequence[ModelFacts], n_tests: Sequence
         ties=tuple(d for d in detections if d.ties_at_cutoff > 0 and not d.degenerate),
         few_successes=few_successes(detections),
         n_units_without_numbers=int(n_units_without_numbers),
+        unbroken_ties=tuple(d for d in detections if d.ties_both_keys > 0 and not d.degenerate),
+        ranked_by_secondary=tuple(d for d in detections if d.top_n > 0 and d.n_top_positive < d.top_n
+                                  and not d.degenerate),
     )

@@ -30,6 +30,8 @@ class DetectionSettings:
 
 # The per-sample score fields of a QuestionScores, in checkpoint order.
 SCORE_FIELDS = ("summed_context", "summed_evidence", "wu24", "qrhead")
+# The per-sample secondary ranking keys kept beside them (what breaks ties of a method's primary score).
+SECONDARY_FIELDS = ("wu24_top1_mass", "qrhead_raw")
 
 
 @dataclass
@@ -47,6 +49,8 @@ class QuestionScores:
     wu24_success: bool = False  # passed the gate and (``wu24_copy: chars``) copied the evidence: it counts
     qrhead: np.ndarray | None = None
     reasons: dict[str, str] = field(default_factory=dict)
+    wu24_top1_mass: np.ndarray | None = None  # Wu24's tie-break: mean top-1 probability on the evidence
+    qrhead_raw: np.ndarray | None = None  # QRHead's tie-break: query-span attention to the gold paragraphs
 
     def to_json(self) -> dict[str, Any]:
         """The checkpoint form (:class:`harness.store.records.QuestionRecord`)."""
@@ -59,6 +63,7 @@ class QuestionScores:
             "correct": self.correct, "hit_max_tokens": self.hit_max_tokens, "summed_context": arr(self.summed_context),
             "summed_evidence": arr(self.summed_evidence), "wu24": arr(self.wu24),
             "wu24_success": self.wu24_success, "qrhead": arr(self.qrhead), "reasons": self.reasons,
+            "wu24_top1_mass": arr(self.wu24_top1_mass), "qrhead_raw": arr(self.qrhead_raw),
         }
 
     @classmethod
@@ -74,6 +79,7 @@ class QuestionScores:
             summed_context=arr(d["summed_context"]),
             summed_evidence=arr(d["summed_evidence"]), wu24=arr(d["wu24"]),
             wu24_success=bool(d["wu24_success"]), qrhead=arr(d["qrhead"]), reasons=dict(d["reasons"]),
+            wu24_top1_mass=arr(d.get("wu24_top1_mass")), qrhead_raw=arr(d.get("qrhead_raw")),
         )
 
 
@@ -86,6 +92,7 @@ class Signals:
     produced the generated token; ``query_rows`` / ``null_rows``: the probe's running sums of the
     question-span rows (and of the null query's rows) over the context keys (``.mean()``: (L, 1, H, N));
     ``hit_max_tokens``: the decode ran to ``max_new_tokens`` without the stop rule firing.
+    ``top1_values``: per decode step the (L, H) attention probability of that top-1 key.
     """
 
     region_sums: np.ndarray
@@ -95,6 +102,7 @@ class Signals:
     query_rows: Any
     null_rows: Any
     hit_max_tokens: bool = False
+    top1_values: list[torch.Tensor] = field(default_factory=list)
 
 
 @dataclass
@@ -109,7 +117,11 @@ class PassContext:
 
 
 class Method(Protocol):
-    """One head-finding method."""
+    """One head-finding method.
+
+    ``variant`` (below) is no longer read by any method: the summed-attention variants are methods of their
+    own (``summed_context``, ``summed_evidence``); the argument stays so that implementations need not change.
+    """
 
     name: str
 
@@ -121,6 +133,10 @@ class Method(Protocol):
 
     def exclusion_reason(self, res: QuestionScores, variant: str) -> str:
         """Why a sample contributes nothing."""
+
+    def secondary_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
+        """The (L, H) secondary ranking key of a sample that counts (breaks ties of the primary score, see
+        :func:`harness.methods.scores.rank_heads`); None: this sample has none."""
 
     def unit_extra(self, per_sample: list[QuestionScores], used: dict[str, np.ndarray], top_n: int,
                    variant: str, gate: str) -> dict[str, Any]:

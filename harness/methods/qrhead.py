@@ -33,8 +33,10 @@ class QRHead:
             res.qrhead = upstream_layout_score(ctx.model, ctx.tokenizer, qp)
         else:
             spans_incl = [(s, e - 1) for s, e in qp.paragraph_spans]
-            per_doc = per_doc_scores(sig.query_rows.mean()[:, 0].cpu(), sig.null_rows.mean()[:, 0].cpu(), spans_incl)
+            query = sig.query_rows.mean()[:, 0].cpu()
+            per_doc = per_doc_scores(query, sig.null_rows.mean()[:, 0].cpu(), spans_incl)
             res.qrhead = sum(per_doc[i].double().numpy() for i in qp.gold_paragraphs)
+            res.qrhead_raw = gold_attention_mass(query, [qp.paragraph_spans[i] for i in qp.gold_paragraphs])
 
     def sample_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
         return res.qrhead
@@ -42,9 +44,21 @@ class QRHead:
     def exclusion_reason(self, res: QuestionScores, variant: str) -> str:
         return res.reasons.get("qrhead", "excluded")
 
+    def secondary_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
+        """The tie-break: the uncalibrated query-span attention mass on the gold paragraphs (study layout)."""
+        return res.qrhead_raw if res.qrhead is not None else None
+
     def unit_extra(self, per_sample: list[QuestionScores], used: dict[str, np.ndarray], top_n: int,
                    variant: str, gate: str) -> dict[str, Any]:
         return {}
+
+
+def gold_attention_mass(query_mean: torch.Tensor, gold_spans) -> np.ndarray:
+    """(L, H) mean query-span attention summed over the gold paragraphs' tokens ``[s, e)``, uncalibrated."""
+    total = torch.zeros(query_mean.shape[:2], dtype=torch.float64)
+    for s, e in gold_spans:
+        total += query_mean[..., int(s):int(e)].double().sum(-1)
+    return total.numpy()
 
 
 @torch.no_grad()

@@ -38,12 +38,14 @@ def measure_question(model, tokenizer, cache: DynamicCache, prefix_len: int, qp:
     with probe.probing([n - 1], [sums, step0]), probe.probing(range(qp.query_start, n), [qr]):
         logits = forward(model, qp.ids[prefix_len:], cache)
     top1_steps.append(step0.stack()[:, 0, :, 0])  # (L, H)
+    top1_values = [step0.stack_values()[:, 0, :, 0]]  # the probability of that top-1 key (Wu24's tie-break)
     generated = [int(torch.argmax(logits))]
     while len(generated) < settings.max_new_tokens and not stop.done(generated):
         t1 = probe.Top1(dev)
         with probe.probing("last", [t1]):
             logits = forward(model, [generated[-1]], cache)
         top1_steps.append(t1.stack()[:, 0, :, 0])
+        top1_values.append(t1.stack_values()[:, 0, :, 0])
         generated.append(int(torch.argmax(logits)))
     crop_to(cache, prefix_len)
 
@@ -54,7 +56,7 @@ def measure_question(model, tokenizer, cache: DynamicCache, prefix_len: int, qp:
     answer_text = tokenizer.decode(generated, skip_special_tokens=True).strip() if tokenizer else ""
     region = sums.stack()[:, 0, :, 0, :].double().cpu().numpy()  # (L, H, regions)
     return Signals(region, top1_steps, generated, answer_text, qr, nul,
-                   hit_max_tokens=stop.hit_max_tokens(generated, settings.max_new_tokens))
+                   hit_max_tokens=stop.hit_max_tokens(generated, settings.max_new_tokens), top1_values=top1_values)
 
 
 @torch.no_grad()

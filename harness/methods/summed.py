@@ -1,7 +1,9 @@
-"""Summed attention (the study's own method): the last prompt position's attention, per head, summed over
-the whole context (variant ``context``) or over the evidence tokens only (variant ``evidence``).
+"""Summed attention (the study's own method), in two variants that are two methods: the last prompt
+position's attention, per head, summed over the whole context (``summed_context``) or over the evidence
+tokens only (``summed_evidence``).
 
-Both sums come from the same probe row at no extra cost (``Signals.region_sums``).
+Both sums come from the same probe row at no extra cost (``Signals.region_sums``). Each variant breaks
+ties of its score by the other variant's score (the two are continuous and rarely tie at all).
 """
 
 from __future__ import annotations
@@ -11,37 +13,42 @@ from typing import Any
 import numpy as np
 
 from harness.methods.base import PassContext, QuestionScores, Signals
-from harness.methods.scores import aggregate, rank_heads, scores_dict
 
 
 class SummedAttention:
-    """Attention of the last prompt row summed over a region."""
+    """Attention of the last prompt row summed over a region: ``"context"`` or ``"evidence"``."""
 
-    name = "summed_attention"
+    def __init__(self, region: str) -> None:
+        if region not in ("context", "evidence"):
+            raise ValueError(f"region must be 'context' or 'evidence', got {region!r}")
+        self.region = region
+        self.name = f"summed_{region}"
+        self.other = "summed_evidence" if region == "context" else "summed_context"
 
     def fill(self, res: QuestionScores, sig: Signals, qp: Any, ctx: PassContext) -> None:
         """The evidence sum (the context sum is set for every sample by the shared pass)."""
+        if self.region == "context":
+            return
         if qp.evidence_spans:
             res.summed_evidence = sig.region_sums[..., 1:].sum(-1)
         else:
             res.reasons["summed_evidence"] = qp.reason or "no evidence in the context window"
 
     def sample_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
-        return res.summed_context if variant == "context" else res.summed_evidence
+        return getattr(res, self.name)
 
     def exclusion_reason(self, res: QuestionScores, variant: str) -> str:
-        return res.reasons.get("summed_evidence" if variant == "evidence" else "summed_context", "excluded")
+        return res.reasons.get(self.name, "excluded")
+
+    def secondary_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
+        """The other variant's score of the same sample (None when it has none, e.g. no evidence)."""
+        return getattr(res, self.other)
 
     def unit_extra(self, per_sample: list[QuestionScores], used: dict[str, np.ndarray], top_n: int,
                    variant: str, gate: str) -> dict[str, Any]:
-        """The variant; with the context variant, the evidence variant's scores and top list alongside."""
-        extra: dict[str, Any] = {"variant": variant}
-        evid = {str(i): s.summed_evidence for i, s in enumerate(per_sample) if s.summed_evidence is not None}
-        if variant == "context" and evid:
-            evidence_scores = aggregate(evid)
-            extra["scores_evidence"] = scores_dict(evidence_scores)
-            extra["top_heads_evidence"] = rank_heads(evidence_scores, top_n)
-        return extra
+        """The region summed over."""
+        return {"region": self.region}
 
 
-METHOD = SummedAttention()
+CONTEXT = SummedAttention("context")
+EVIDENCE = SummedAttention("evidence")

@@ -52,6 +52,9 @@ class Wu24RetrievalScore:
             if why is not None and res.wu24_success:
                 res.wu24_success = False
                 res.reasons["wu24"] = why
+        if sig.top1_values:  # the tie-break key
+            res.wu24_top1_mass = top1_evidence_mass(top1, torch.stack(sig.top1_values).double().cpu().numpy(),
+                                                    qp.wu24_spans)
 
     def sample_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
         return res.wu24 if res.wu24_success else None
@@ -59,11 +62,31 @@ class Wu24RetrievalScore:
     def exclusion_reason(self, res: QuestionScores, variant: str) -> str:
         return res.reasons.get("wu24", "excluded")
 
+    def secondary_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
+        """The tie-break: the head's mean top-1 attention mass on the evidence during the answer."""
+        return res.wu24_top1_mass if res.wu24_success else None
+
     def unit_extra(self, per_sample: list[QuestionScores], used: dict[str, np.ndarray], top_n: int,
                    variant: str, gate: str) -> dict[str, Any]:
         """How many samples passed the gate, which gate, and how many correct answers copied no evidence."""
         n_not_copy = sum(r.reasons.get("wu24", "").startswith(NOT_A_COPY) for r in per_sample)
         return {"n_success": len(used), "gate": gate, "n_not_copied": n_not_copy}
+
+
+def top1_evidence_mass(top1: np.ndarray, values: np.ndarray, spans) -> np.ndarray:
+    """Per head, the mean over the answer's decode steps of the top-1 probability when the top-1 key lies in
+    an evidence span ``[s, e)``, else 0: (L, H) float64 from ``top1`` / ``values`` (S, L, H).
+
+    Wu24's ranking key after its retrieval score: it separates heads that copy nothing (score 0) by how
+    strongly they attend to the evidence, and is 0 only for heads that never put their top-1 there.
+    """
+    top1 = np.asarray(top1)
+    inside = np.zeros(top1.shape, dtype=bool)
+    for start, end in spans:
+        inside |= (top1 >= int(start)) & (top1 < int(end))
+    if top1.shape[0] == 0:
+        return np.zeros(top1.shape[1:], dtype=np.float64)
+    return np.where(inside, np.asarray(values, dtype=np.float64), 0.0).mean(axis=0)
 
 
 METHOD = Wu24RetrievalScore()

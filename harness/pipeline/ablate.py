@@ -25,7 +25,7 @@ from adapters.prompts import build_filing_groups
 from adapters.questions import get_question
 from adapters.sample import Sample
 from harness.analysis.metrics import bootstrap_ci, rouge1_recall
-from harness.config import effective_grid
+from harness.config import model_grid
 from harness.engine.decoding import prefill
 from harness.heads import all_head_ids, head_set_key
 from harness.pipeline.conditions import Condition, ablate_question, build_conditions
@@ -43,9 +43,10 @@ CHECKPOINT_FORMAT = 2  # 2: questions without evidence in the window excluded, c
 
 
 def k_grid_for(ctx: StudyContext) -> tuple[list[int], int]:
-    """(k grid, top_n) for this model (a grid that does not fit the model is replaced, with a logged note)."""
+    """(k grid, top_n) for this model: the configured grid or the fraction rule, fitted to its head count
+    (:func:`harness.config.model_grid`; a change is logged as a note)."""
     fp = ctx.model_fingerprint()
-    grid, top_n, warning = effective_grid(ctx.model_cfg, fp["n_layers"] * fp["n_heads"], ctx.cfg)
+    grid, top_n, warning = model_grid(ctx.model_cfg, fp["n_layers"] * fp["n_heads"], ctx.cfg)
     if warning:
         ctx.store.log("note", warning)
         log.warning(warning)

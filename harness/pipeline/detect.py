@@ -20,9 +20,10 @@ from tqdm.auto import tqdm
 
 from adapters.prompts import build_filing_groups
 from adapters.sample import Sample
-from harness.methods.base import QuestionScores
-from harness.methods.registry import get_method
-from harness.methods.scores import aggregate, rank_heads, scores_dict
+from harness.config import model_grid
+from harness.methods.base import SCORE_FIELDS, SECONDARY_FIELDS, QuestionScores
+from harness.methods.registry import METHODS, get_method
+from harness.methods.scores import aggregate, rank_heads, ranking_extra, scores_dict
 from harness.methods.shared_pass import detect_filing
 from harness.pipeline.context import StudyContext, load_split, sample_hash
 from harness.store.keys import config_key, data_hash
@@ -34,7 +35,7 @@ def detection_checkpoint(ctx: StudyContext, rec: Sample, questions: Sequence[str
     key = config_key({"kind": "detection-sample", "model": ctx.model_fingerprint(),
                       "settings": asdict(ctx.detection_settings()), "context_tokens": ctx.cfg.context_tokens,
                       "evidence": ctx.cfg.evidence, "questions": list(questions),
-                      "sample": sample_hash(rec, questions)})
+                      "fields": [*SCORE_FIELDS, *SECONDARY_FIELDS], "sample": sample_hash(rec, questions)})
     path = ctx.run_dir / "cache" / "detection" / ctx.slug / f"{rec.sample_id}.json"
     if ctx.store.is_done(path, key):
         return load_record(DetectionCheckpoint, path)
@@ -50,13 +51,20 @@ def detection_checkpoint(ctx: StudyContext, rec: Sample, questions: Sequence[str
     return checkpoint
 
 
+def listed_top_n(ctx: StudyContext) -> int:
+    """How many top heads a detection lists: the configured top_n, fitted to the model's head count by the
+    same rule as the ablation's grid (:func:`harness.config.model_grid`)."""
+    fp = ctx.model_fingerprint()
+    return model_grid(ctx.model_cfg, fp["n_layers"] * fp["n_heads"], ctx.cfg)[1]
+
+
 def unit_key(ctx: StudyContext, method: str, question: str, data_key: str) -> str:
     """Key of one detection unit: model, method, question, train data and every setting that matters."""
     cfg = ctx.cfg
     return config_key({"kind": "detection", "model": ctx.model_fingerprint(), "method": method,
                        "question": question, "data": data_key, "settings": asdict(ctx.detection_settings()),
-                       "context_tokens": cfg.context_tokens, "summed_variant": cfg.summed_variant,
-                       "evidence": cfg.evidence, "top_n": ctx.top_n})
+                       "context_tokens": cfg.context_tokens, "evidence": cfg.evidence, "top_n": listed_top_n(ctx),
+                       "tie_break": METHODS[method].tie_break})
 
 
 def run_detection(ctx: StudyContext) -> list[Path]:
@@ -92,26 +100,34 @@ def dump_sample(rec: Sample) -> dict[str, Any]:
 
 
 def detection_unit(ctx: StudyContext, method: str, q: str, per_sample: list[DetectionCheckpoint]) -> DetectionUnit:
-    """The unit file of (model, ``method``, ``q``): mean of the samples that count, the top list, exclusions."""
+    """The unit file of (model, ``method``, ``q``): mean of the samples that count, the top list (ties broken by
+    the method's secondary key, averaged over the same samples), exclusions."""
     impl = get_method(method)
-    variant = ctx.cfg.summed_variant
+    variant = ""  # no method reads it since the summed variants became methods of their own
     used: dict[str, np.ndarray] = {}
+    secondary: dict[str, np.ndarray] = {}
     exclusions = []
     records = [QuestionScores.from_json(s.questions[q].model_dump()) for s in per_sample]
     for s, qs in zip(per_sample, records, strict=True):
         score = impl.sample_score(qs, variant)
         if score is None:
             exclusions.append({"sample_id": s.sample_id, "reason": impl.exclusion_reason(qs, variant)})
-        else:
-            used[s.sample_id] = score
+            continue
+        used[s.sample_id] = score
+        second = impl.secondary_score(qs, variant)
+        if second is not None:
+            secondary[s.sample_id] = second
     info = ctx.loaded.info
     scores = aggregate(used) if used else np.zeros((info.n_layers, info.n_heads))
-    top_n = min(ctx.top_n, info.n_layers * info.n_heads)
+    second_scores = aggregate(secondary) if secondary else np.zeros_like(scores)
+    top_n = min(listed_top_n(ctx), info.n_layers * info.n_heads)
+    top = rank_heads(scores, top_n, second_scores) if used else []
     extra: dict[str, Any] = {"train_accuracy_unablated": sum(r.correct for r in records) / max(1, len(records))}
     extra.update(impl.unit_extra(records, used, top_n, variant, ctx.cfg.wu24_gate))
+    extra.update(ranking_extra(scores, second_scores, top, METHODS[method].tie_break, len(secondary)))
     return DetectionUnit(
         kind="detection", model=ctx.model_cfg.name, model_info=asdict(info), method=method, question=q,
-        dataset=ctx.dataset.label, scores=scores_dict(scores), top_heads=rank_heads(scores, top_n) if used else [],
+        dataset=ctx.dataset.label, scores=scores_dict(scores), top_heads=top,
         top_n=top_n, n_samples_used=len(used), n_samples_excluded=len(exclusions), exclusions=exclusions,
         n_empty_answers=sum(not r.answer_text for r in records), n_max_tokens=sum(r.hit_max_tokens for r in records),
         extra=extra, settings={**asdict(ctx.detection_settings()), "context_tokens": ctx.cfg.context_tokens,

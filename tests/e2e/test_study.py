@@ -56,7 +56,7 @@ def test_study_units_deterministic_and_resumable(tmp_path, tiny_model_dir, monke
         assert cli_main([step, "--config", str(cfg_a)]) == 0
     run_a = tmp_path / "run_a" / "synth6"
     units = unit_files(run_a)
-    n_units = 3 * 4
+    n_units = 4 * 4
     assert len([k for k in units if k.startswith("detection/")]) == n_units
     assert len([k for k in units if k.startswith("ablation/") and k.endswith(".json")]) == n_units
     abl = units["ablation/qrhead/" + model_slug(str(tiny_model_dir)) + "__inc_year.json"]
@@ -91,6 +91,36 @@ def test_study_units_deterministic_and_resumable(tmp_path, tiny_model_dir, monke
         assert cli_main([step, "--config", str(cfg_b)]) == 0
     assert unit_files(run_b) == units
     shutil.rmtree(tmp_path / "run_b")
+
+
+def test_both_summed_variants_side_by_side(tmp_path, tiny_model_dir, monkeypatch):
+    """summed_context and summed_evidence are two methods: one run writes both, each in its own folder, from
+    the same per-filing checkpoints, and the report studies both."""
+    gen = tmp_path / "generated"
+    monkeypatch.setattr("harness.config.DatasetConfig.generated_dir", property(lambda self: gen / self.label))
+    cfg = _config(tmp_path, tiny_model_dir, "summed")
+    methods = ["--set", 'methods=["summed_context", "summed_evidence"]']
+    for step in ("prepare", "detect", "ablate"):
+        assert cli_main([step, "--config", str(cfg), *methods]) == 0
+    run = tmp_path / "summed" / "synth6"
+    slug = model_slug(str(tiny_model_dir))
+    units = unit_files(run)
+    for q in ("inc_state", "inc_year", "employees", "hq_state"):
+        ctx, evid = units[f"detection/summed_context/{slug}__{q}.json"], units[f"detection/summed_evidence/{slug}__{q}.json"]
+        assert ctx["method"] == "summed_context" and evid["method"] == "summed_evidence"
+        assert ctx["extra"]["region"] == "context" and evid["extra"]["region"] == "evidence"
+        assert ctx["scores"] != evid["scores"]
+        # each variant breaks its ties by the other one's score, and says so
+        assert ctx["extra"]["tie_break"]["scores"] == pytest.approx(evid["scores"])
+        assert 0 <= ctx["extra"]["n_top_positive"] <= ctx["top_n"] == 4
+        for m in ("summed_context", "summed_evidence"):
+            abl = units[f"ablation/{m}/{slug}__{q}.json"]
+            assert [p["k"] for p in abl["top"]] == [0, 2, 4]
+            assert (run / "ablation" / m / f"{slug}__{q}.answers.csv").exists()
+    assert cli_main(["report", "--config", str(cfg), *methods]) == 0
+    text = (run / "FINDINGS.md").read_text()
+    assert "summed attention (context)" in text and "summed attention (evidence)" in text
+    assert "## Summary" in text and "per-k tests in this run" in text
 
 
 def test_shards_partition_the_samples_and_merge(tmp_path, tiny_model_dir, monkeypatch):

@@ -9,17 +9,20 @@ import pytest
 
 from adapters.questions import QUESTION_KEYS
 from harness.config import (
-    PRESET_GRIDS,
+    PAPER_K_FRACTIONS,
     REPO_ROOT,
+    ConfigDeprecation,
     ConfigError,
     ExperimentConfig,
     ModelConfig,
     apply_overrides,
-    effective_grid,
+    fraction_grid,
     from_dict,
     load_config,
+    model_grid,
     presets,
 )
+from harness.methods.registry import METHOD_NAMES
 from harness.store.keys import config_key
 
 
@@ -52,14 +55,15 @@ def test_demo_preset():
     assert [m.name for m in cfg.models] == ["smollm2-135m-instruct", "gemma3-270m"]
     assert all(m.device == "cpu" and m.dtype == "float32" for m in cfg.models)
     gemma = cfg.model("gemma3-270m")
-    assert (gemma.top_n, gemma.k_grid) == (20, [0, 4, 8, 12, 16, 20])
+    assert (gemma.top_n, gemma.k_grid) == (20, None) and cfg.k_grid is None  # the grid follows the fraction rule
     synthetic, edgar = cfg.datasets
     assert synthetic.synthetic and synthetic.generate == {"n_filings": 30, "seed": 0}
     assert synthetic.generated_dir == REPO_ROOT / "data" / "generated" / "synthetic"
     assert edgar.optional and not edgar.synthetic
     assert edgar.csv == str((REPO_ROOT / "../shared/edgar_sample/edgar_gt.csv").resolve())
     assert (cfg.context_tokens, cfg.max_new_tokens) == (512, 12) and cfg.seeds == [0, 1, 2]
-    assert cfg.methods == ["summed_attention", "wu24", "qrhead"] and cfg.questions == list(QUESTION_KEYS)
+    assert cfg.methods == ["summed_context", "summed_evidence", "wu24", "qrhead"]
+    assert cfg.questions == list(QUESTION_KEYS)
     assert cfg.results_dir == str(REPO_ROOT / "results" / "demo")
 
 
@@ -79,11 +83,22 @@ def test_paper_preset():
     assert ds.corpus == "hf" and ds.csv == str(REPO_ROOT / "data" / "ground_truth.csv")
     assert (cfg.context_tokens, cfg.max_new_tokens, cfg.top_n) == (4096, 48, 50)
     assert [m.role for m in cfg.models] == ["instruct", "base"] and cfg.wu24_copy == "chars"
+    assert cfg.methods == list(METHOD_NAMES)
+    for m in cfg.models:  # Llama-3-8B: 32 layers x 32 heads keep the paper's grid exactly
+        assert model_grid(m, 1024, cfg) == ([0, 10, 20, 30, 40, 50], 50, None)
+
+
+def test_every_preset_lists_the_four_methods_and_no_grid():
+    for name in presets():
+        cfg = load_config(name)
+        assert cfg.methods == list(METHOD_NAMES) and len(METHOD_NAMES) == 4, name
+        assert cfg.k_grid is None and all(m.k_grid is None for m in cfg.models), name
 
 
 def test_defaults_from_minimal_file(tmp_path):
     cfg = load_config(_write(tmp_path, _minimal()))
-    assert cfg.k_grid == [0, 10, 20, 30, 40, 50] and cfg.top_n == 50 and cfg.seeds == [0, 1, 2, 3, 4]
+    assert cfg.k_grid is None and cfg.k_fractions == list(PAPER_K_FRACTIONS)
+    assert cfg.top_n == 50 and cfg.seeds == [0, 1, 2, 3, 4]
     assert (cfg.mask_mode, cfg.mask_scope, cfg.wu24_gate, cfg.stop) == ("uniform", "decode", "match", "newline_eos")
     assert (cfg.n_bootstrap, cfg.condition_batch, cfg.seed) == (1000, 32, 0)
     assert cfg.models[0].k_grid is None and cfg.models[0].top_n is None
@@ -151,7 +166,11 @@ def test_to_dict_round_trip():
         ({"top_n": 0}, "top_n", ">= 1"),
         ({"seeds": []}, "seeds", "non-empty"),
         ({"seeds": [1, 1]}, "seeds", "repeated"),
-        ({"methods": ["wu24", "attention"]}, "methods[1]", "summed_attention, wu24, qrhead"),
+        ({"methods": ["wu24", "attention"]}, "methods[1]", "summed_context, summed_evidence, wu24, qrhead"),
+        ({"k_fractions": [0.01, 0.02]}, "k_fractions", "start with 0"),
+        ({"k_fractions": [0, 0.02, 0.02]}, "k_fractions", "strictly increasing"),
+        ({"k_fractions": [0, 0.6]}, "k_fractions", "at most 0.5"),
+        ({"summed_variant": "both"}, "summed_variant", "summed_context and summed_evidence"),
         ({"questions": ["ceo_name"]}, "questions[0]", "inc_state"),
         ({"context_tokens": "lots"}, "context_tokens", "integer"),
         ({"models": []}, "models", "non-empty list"),
@@ -255,36 +274,69 @@ def test_apply_overrides_does_not_touch_input():
     assert data == {"models": [{"name": "a"}]} and out["models"][0]["dtype"] == "bfloat16"
 
 
-# --------------------------------------------------------------------------------------- effective_grid
+# ------------------------------------------------------------------------------------------- retired
 
 
-def test_effective_grid_keeps_a_grid_that_fits():
+def test_summed_attention_maps_to_the_variant_it_named(tmp_path):
+    with pytest.warns(ConfigDeprecation, match="'summed_evidence'.*summed_context"):
+        cfg = load_config(_write(tmp_path, _minimal(methods=["summed_attention", "wu24"], summed_variant="evidence")))
+    assert cfg.methods == ["summed_evidence", "wu24"]
+    with pytest.warns(ConfigDeprecation, match="now the method 'summed_context'"):
+        cfg = load_config(_write(tmp_path, _minimal(methods=["summed_attention"])))
+    assert cfg.methods == ["summed_context"]
+    assert "summed_variant" not in cfg.to_dict()
+
+
+def test_summed_variant_alone_is_dropped_with_a_note(tmp_path):
+    with pytest.warns(ConfigDeprecation, match="no longer has an effect"):
+        cfg = load_config(_write(tmp_path, _minimal(summed_variant="context")))
+    assert cfg.methods == list(METHOD_NAMES)
+
+
+# ------------------------------------------------------------------------------------------- k grids
+
+
+@pytest.mark.parametrize(("n_total", "grid"), [
+    (72, [0, 1, 2, 3, 4, 5]),  # Gemma 3 270M (18 x 4): 0.70 heads per step, made strictly increasing
+    (270, [0, 3, 5, 8, 11, 13]),  # SmolLM2-135M (30 x 9): 0 to 4.8% of the heads
+    (1024, [0, 10, 20, 30, 40, 50]),  # Llama-3-8B (32 x 32): the paper's grid exactly
+    (4, [0, 1, 2]),  # a tiny model: never more than half the heads
+])
+def test_fraction_grid(n_total, grid):
+    assert fraction_grid(n_total) == grid
+    assert all(b > a for a, b in zip(grid, grid[1:], strict=False)) and 2 * max(grid) <= n_total
+
+
+def test_fraction_grid_follows_the_shares_of_heads():
+    assert fraction_grid(2048) == [0, 20, 40, 60, 80, 100]
+    assert fraction_grid(270, [0, 0.1, 0.2]) == [0, 27, 54]
+
+
+def test_model_grid_defaults_to_the_fraction_rule():
     cfg = load_config("demo")
-    grid, top_n, warning = effective_grid(cfg.model("smollm2-135m-instruct"), 30 * 9, cfg)
-    assert (grid, top_n, warning) == ([0, 10, 20, 30, 40, 50], 50, None)
-    grid, top_n, warning = effective_grid(cfg.model("gemma3-270m"), 18 * 4, cfg)  # the preset already fits
-    assert (grid, top_n, warning) == ([0, 4, 8, 12, 16, 20], 20, None)
+    assert model_grid(cfg.model("smollm2-135m-instruct"), 30 * 9, cfg) == ([0, 3, 5, 8, 11, 13], 50, None)
+    assert model_grid(cfg.model("gemma3-270m"), 18 * 4, cfg) == ([0, 1, 2, 3, 4, 5], 20, None)
+    assert model_grid(ModelConfig(name="gemma3-270m"), 72) == ([0, 1, 2, 3, 4, 5], 50, None)  # 50 + 5 <= 72
 
 
-def test_effective_grid_falls_back_to_the_model_preset():
-    grid, top_n, warning = effective_grid(ModelConfig(name="gemma3-270m"), 72)
-    assert (grid, top_n) == (PRESET_GRIDS["gemma3-270m"]["k_grid"], PRESET_GRIDS["gemma3-270m"]["top_n"])
-    assert warning and "72 heads" in warning and "preset" in warning
+def test_an_explicit_grid_wins_per_model_then_run_wide():
+    cfg = ExperimentConfig(name="x", k_grid=[0, 2, 4], top_n=6, models=[{"name": "m", "role": "base"}],
+                           datasets=[{"label": "d", "generate": {"n_filings": 2}}])
+    assert model_grid(ModelConfig(name="m", role="base"), 100, cfg) == ([0, 2, 4], 6, None)
+    assert model_grid(ModelConfig(name="m", role="base", k_grid=[0, 1], top_n=3), 100, cfg) == ([0, 1], 3, None)
 
 
 @pytest.mark.parametrize("n_total", [2, 7, 16, 72, 99])
-def test_effective_grid_scales_down_for_unknown_small_models(n_total):
-    grid, top_n, warning = effective_grid(ModelConfig(name="some-small-model", role="base"), n_total)
+def test_model_grid_fits_small_models_with_a_warning(n_total):
+    grid, top_n, warning = model_grid(ModelConfig(name="small", role="base", k_grid=[0, 10, 20, 30, 40, 50]), n_total)
     assert warning and f"{n_total} heads" in warning
     assert grid[0] == 0 and grid == sorted(set(grid)) and len(grid) >= 2
     assert max(grid) <= top_n and top_n + max(grid) <= n_total
 
 
-def test_effective_grid_uses_per_model_then_run_defaults():
-    cfg = ExperimentConfig(name="x", k_grid=[0, 2, 4], top_n=6, models=[{"name": "m", "role": "base"}],
-                           datasets=[{"label": "d", "generate": {"n_filings": 2}}])
-    assert effective_grid(ModelConfig(name="m", role="base"), 100, cfg) == ([0, 2, 4], 6, None)
-    assert effective_grid(ModelConfig(name="m", role="base", k_grid=[0, 1], top_n=3), 100, cfg) == ([0, 1], 3, None)
+def test_model_grid_shrinks_top_n_to_leave_the_random_pool_room():
+    grid, top_n, warning = model_grid(ModelConfig(name="m", role="base"), 54)  # 50 + 5 > 54
+    assert grid == fraction_grid(54) and top_n == 54 - max(grid) == 49 and "top_n=49" in warning
 
 
 # ------------------------------------------------------------------------------------------ config_key

@@ -35,12 +35,40 @@ def run(tmp_path_factory) -> Path:
 
 def test_load_run_reads_every_unit(run: Path) -> None:
     res = load_run(run)
-    assert len(res.detections) == 2 * 3 * 4 and len(res.ablations) == 24
+    assert len(res.detections) == 2 * 4 * 4 and len(res.ablations) == 32
     assert res.model_names() == ["fake-llama-instruct", "fake-gemma-base"]
-    assert res.methods() == ["summed_attention", "wu24", "qrhead"]
+    assert res.methods() == ["summed_context", "summed_evidence", "wu24", "qrhead"]
+    assert set(res.answers) == set(res.ablations)  # every unit's answers CSV, beside it
     assert res.questions() == ["inc_state", "inc_year", "employees", "hq_state"]
     assert res.n_total("fake-llama-instruct") == 270 and res.n_total("fake-gemma-base") == 72
     assert res.synthetic is True and res.skipped == []
+
+
+def test_answers_csv_is_read_as_per_sample_correctness(run: Path) -> None:
+    res = load_run(run)
+    key = ("fake-gemma-base", "wu24", "employees")
+    ans = res.answers[key]
+    assert list(ans.columns) == ["sample_id", "kind", "k", "seed", "correct"]
+    abl = res.ablations[key]
+    for point in abl["top"]:
+        sel = ans[(ans["kind"] == "top") & (ans["k"] == point["k"])]
+        assert len(sel) == abl["n_test"] and sel["correct"].mean() == pytest.approx(point["accuracy"])
+        assert (sel["seed"] == -1).all()
+    seeds = ans.loc[ans["kind"] == "random", "seed"]
+    assert sorted(set(seeds)) == abl["seeds"]
+
+
+def test_bad_answers_csv_names_the_file(tmp_path: Path) -> None:
+    run = write_fake_run(tmp_path, models=(GEMMA_BASE,), methods=("wu24",), questions=("inc_year",))
+    csv_path = run / "ablation" / "wu24" / "fake-gemma-base__inc_year.answers.csv"
+    csv_path.write_text(csv_path.read_text().replace(",True", ",maybe", 1))
+    with pytest.raises(RecordError, match=r"inc_year\.answers\.csv: column correct"):
+        load_run(run)
+    csv_path.write_text("sample_id,k\ns1,0\n")
+    with pytest.raises(RecordError, match="lacks column"):
+        load_run(run)
+    csv_path.unlink()
+    assert load_run(run).answers == {}  # a unit without answers is analysed without the paired tests
 
 
 def test_bad_json_names_file_line_and_column(tmp_path: Path) -> None:

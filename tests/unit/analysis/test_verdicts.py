@@ -237,7 +237,7 @@ def test_run_caveats_none_apply() -> None:
 def test_run_caveats_each_trigger() -> None:
     models = [ModelFacts("big", 1024, False), ModelFacts("tiny", V.FEW_HEADS - 1, True)]
     dets = [_det(degenerate=True, ties=5), _det(ties=3), _det("wu24", n_success=V.FEW_SUCCESSES - 1),
-            _det("summed_attention", n_success=1)]  # only the gated method's successes count
+            _det("summed_context", n_success=1)]  # only the gated method's successes count
     c = V.run_caveats(True, models, [V.SMALL_N - 1, 40, 120], [2.0, 10.0, 4.0], dets, 2)
     assert c.synthetic and c.random_weight_models == ("tiny",)
     assert [m.name for m in c.small_models] == ["tiny"]
@@ -246,6 +246,37 @@ def test_run_caveats_each_trigger() -> None:
     assert c.ties == (dets[1],)  # a degenerate list's ties are not counted again
     assert c.few_successes == (dets[2],) and c.n_units_without_numbers == 2
     assert V.run_caveats(False, [], [], [], [], 0).few_test_samples is None  # no ablation results
+
+
+def test_run_caveats_separate_broken_from_unbroken_ties() -> None:
+    broken = DetectionFacts("m", "wu24", "inc_year", False, 220, 30.0, 0, 12, 50)  # tied at 0, secondary decided
+    unbroken = DetectionFacts("m", "qrhead", "inc_year", False, 4, NAN, 2, 50, 50)
+    c = V.run_caveats(False, [], [], [], [broken, unbroken], 0)
+    assert c.ties == (broken, unbroken) and c.unbroken_ties == (unbroken,)
+    assert c.ranked_by_secondary == (broken,)  # 12 of its 50 top heads have a positive score
+
+
+# ------------------------------------------------------------------------------------ top vs random
+
+
+def test_separation_needs_the_corrected_threshold_and_a_sign() -> None:
+    assert V.separation(-20.0, 0.001, 0.01) is V.Separation.TOP_LOWER
+    assert V.separation(15.0, 0.001, 0.01) is V.Separation.TOP_HIGHER
+    assert V.separation(-20.0, 0.01, 0.01) is V.Separation.NOT_SHOWN  # p must be below the threshold
+    assert V.separation(0.0, 0.0, 0.01) is V.Separation.NOT_SHOWN
+    assert V.separation(-20.0, NAN, 0.01) is V.Separation.UNTESTED
+
+
+def test_cell_verdict_lists_the_ks_and_picks_the_strongest() -> None:
+    tests = [V.KTest(0, 0.0, 0.0, NAN), V.KTest(3, 1.1, -66.7, 0.004), V.KTest(5, 1.9, -40.0, 0.004),
+             V.KTest(8, 3.0, 10.0, 0.0001), V.KTest(13, 4.8, -5.0, 0.5)]
+    v = V.cell_verdict(tests, 0.005)
+    assert v.ks_beyond == (3, 5) and v.ks_reversed == (8,)
+    assert v.strongest == tests[3]  # the smallest p, whatever its sign
+    assert v.at_kmax is V.Separation.NOT_SHOWN
+    v = V.cell_verdict(tests[:3], 0.005)
+    assert v.strongest == tests[1] and v.at_kmax is V.Separation.TOP_LOWER  # equal p: the larger difference
+    assert V.cell_verdict([tests[0]], 0.005).strongest is None
 
 
 def test_gated_method_is_in_the_registry() -> None:

@@ -47,7 +47,7 @@ def test_timing_conditions_and_their_distinct_head_sets(tiny):
     assert {c.method for c in conds} == set(METHOD_NAMES)
     unique = distinct_head_sets(conds)
     assert len(unique) == len(set(unique)) and () in unique and len(unique) <= len(conds)
-    assert len(conds) == 3 * (1 + 2 * 3)  # per method: the k=0 baseline, top and 2 random per nonzero k
+    assert len(conds) == len(METHOD_NAMES) * (1 + 2 * 3)  # per method: the k=0 baseline, top and 2 random per k > 0
     fp = inputs.synthetic_filing(64, tiny.model.config.vocab_size, n_questions=1, question_tokens=5, seed=1)
     out = workloads.ablation_batched(tiny.model, fp, conds, 4, 4, "uniform", 2, 32)
     (gens,) = out.values()

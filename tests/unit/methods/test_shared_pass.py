@@ -34,6 +34,11 @@ def test_shared_pass_scores_equal_one_shot_forwards():
         assert res[q].generated_ids[0] == int(out.logits[0, -1].argmax())
         assert res[q].qrhead is not None and res[q].qrhead.shape == (4, 4)
         assert res[q].wu24 is not None and res[q].wu24.shape == (4, 4)
+        # the secondary keys: QRHead's uncalibrated gold-paragraph mass, Wu24's top-1 mass on the evidence
+        gold = sum(rows[..., a:b].mean(-2).sum(-1) for a, b in (qp.paragraph_spans[i] for i in qp.gold_paragraphs))
+        np.testing.assert_allclose(res[q].qrhead_raw, gold.double().numpy(), atol=1e-5)
+        mass = res[q].wu24_top1_mass
+        assert mass is not None and mass.shape == (4, 4) and (mass >= 0).all() and (mass <= 1).all()
 
 
 def test_unusable_question_is_excluded_with_reason():
@@ -46,8 +51,9 @@ def test_unusable_question_is_excluded_with_reason():
     r = detect_filing(model, tok, fp, DetectionSettings(max_new_tokens=2), chat=False)["employees"]
     assert r.qrhead is None and r.wu24 is None
     assert "NULL" in r.reasons["qrhead"]
-    assert get_method("summed_attention").sample_score(r, "context") is not None  # context variant needs no truth
-    assert get_method("wu24").sample_score(r, "context") is None
+    assert get_method("summed_context").sample_score(r, "") is not None  # the context variant needs no truth
+    assert get_method("summed_evidence").sample_score(r, "") is None
+    assert get_method("wu24").sample_score(r, "") is None
 
 
 def test_upstream_qrhead_layout_scores_through_its_own_prompt():

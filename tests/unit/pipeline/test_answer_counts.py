@@ -30,8 +30,11 @@ INFO = ModelInfo(name="m", id="m", revision_or_hash=None, family="llama", n_laye
 
 def _ctx() -> SimpleNamespace:
     cfg = SimpleNamespace(summed_variant="context", wu24_gate="match", context_tokens=64, n_bootstrap=10, seed=0,
-                          mask_mode="uniform", mask_scope="decode", seeds=[0])
-    return SimpleNamespace(cfg=cfg, loaded=SimpleNamespace(info=INFO), top_n=2, model_cfg=SimpleNamespace(name="m"),
+                          mask_mode="uniform", mask_scope="decode", seeds=[0], k_fractions=[0.0], k_grid=[0],
+                          top_n=2)
+    return SimpleNamespace(cfg=cfg, loaded=SimpleNamespace(info=INFO), top_n=2,
+                           model_cfg=SimpleNamespace(name="m", k_grid=None, top_n=2),
+                           model_fingerprint=lambda: {"n_layers": INFO.n_layers, "n_heads": INFO.n_heads},
                            dataset=SimpleNamespace(label="d"), model_loaded=True,
                            detection_settings=lambda: DetectionSettings(max_new_tokens=3))
 
@@ -44,7 +47,7 @@ def test_detection_unit_counts_empty_and_cut_off_answers():
         qs.summed_context = [[0.1 * i, 0.2], [0.3, 0.4]]
         per_sample.append(DetectionCheckpoint(sample_id=f"s{i}", prompts=[], chat=False,
                                               questions={"inc_state": qs.to_json()}))
-    unit = detection_unit(_ctx(), "summed_attention", "inc_state", per_sample)
+    unit = detection_unit(_ctx(), "summed_context", "inc_state", per_sample)
     assert (unit.n_empty_answers, unit.n_max_tokens) == (2, 2)
     again = DetectionUnit.model_validate(dump_record(unit))
     assert (again.n_empty_answers, again.n_max_tokens) == (2, 2)
@@ -60,8 +63,8 @@ def test_ablation_leaves_out_samples_without_truth_or_evidence_and_counts_answer
             r["excluded"] = {"employees": "NULL in employee_count_truth"}
         recs.append(sample(r))
     top2 = ("0-0", "1-1")
-    conds = [Condition("summed_attention", 0, "top", None, ()), Condition("summed_attention", 2, "top", None, top2),
-             Condition("summed_attention", 2, "random", 0, ("0-1", "1-0"))]
+    conds = [Condition("summed_context", 0, "top", None, ()), Condition("summed_context", 2, "top", None, top2),
+             Condition("summed_context", 2, "random", 0, ("0-1", "1-0"))]
     keys = [head_set_key(c.heads) for c in conds]
     texts = {"t0": ["12,500", "", "12500"], "t1": ["", "", "about 9"]}
     ckpts = [AblationCheckpoint(sample_id=s, answers={"employees": dict(zip(keys, t, strict=True))}, prompts=[],
@@ -70,7 +73,7 @@ def test_ablation_leaves_out_samples_without_truth_or_evidence_and_counts_answer
     ckpts.append(AblationCheckpoint(sample_id="t2", answers={}, prompts=[],
                                     excluded={"employees": "evidence outside the context window"}))
     ckpts.append(AblationCheckpoint(sample_id="t3", answers={}, prompts=[]))
-    unit, rows = ablation_unit(_ctx(), {}, "summed_attention", "employees", conds, ckpts, recs,
+    unit, rows = ablation_unit(_ctx(), {}, "summed_context", "employees", conds, ckpts, recs,
                                {"k_grid": [0, 2]})
     assert unit.n_test == 2 and unit.n_test_excluded == 2
     assert unit.test_exclusions == [{"sample_id": "t2", "reason": "evidence outside the context window"},
@@ -83,8 +86,8 @@ def test_ablation_leaves_out_samples_without_truth_or_evidence_and_counts_answer
     AblationUnit.model_validate(dump_record(unit))
 
     res = RunResults(run_dir=Path("."), manifest={}, models={}, paths={}, skipped=[],
-                     detections={("m", "summed_attention", "employees"): {"n_empty_answers": 3, "n_max_tokens": 1,
+                     detections={("m", "summed_context", "employees"): {"n_empty_answers": 3, "n_max_tokens": 1,
                                                                           "settings": {"n_train": 9}}},
-                     ablations={("m", "summed_attention", "employees"): dump_record(unit)})
+                     ablations={("m", "summed_context", "employees"): dump_record(unit)})
     assert answer_counts_text(res) == ("detection, train answers: m employee count 3 / 1 of 9 — "
                                        "ablation, k = 0 test answers: m employee count 1 / 1 of 2")

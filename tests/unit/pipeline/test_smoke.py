@@ -38,7 +38,7 @@ def test_summary_names_what_ran_and_the_projected_full_run(tmp_path):
     text = rep.summary()
     assert len(text.splitlines()) <= 24
     for part in ("'unit'", "smollm2-135m-instruct (float32, cpu)", "d: train 3 of 8, test 2 of 2",
-                 "summed_attention, wu24, qrhead", "question   employees (the full run asks 4",
+                 "summed_context, summed_evidence, wu24, qrhead", "question   employees (the full run asks 4",
                  f"{scfg.results_dir} (the full run's {full.results_dir} is not touched)", "Full run projected"):
         assert part in text, part
     assert rep.projected() == {"prepare": 1.0, "detect": pytest.approx(1 + 2 * 8 * 4),
