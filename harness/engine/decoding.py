@@ -19,6 +19,7 @@ import torch
 from transformers import DynamicCache
 
 from harness.engine import probe
+from harness.engine.batched_decode import decode_over_prefix
 from harness.engine.kvcache import cache_length, expanded
 from harness.engine.models import count_heads
 from harness.engine.options import STOP_RULES
@@ -186,6 +187,9 @@ def decode_batch(
     :func:`harness.engine.probe.shared_prefix`); otherwise each row gets a copy of it. Returns the
     generated ids of each row (stopping per row at ``stop``).
     """
+    if share_prefix and cache_length(cache) > 0 and len(first_ids) == 1:  # static rows, graph-captured steps
+        return decode_over_prefix(model, cache, cache_length(cache), [first_ids], [head_sets], mode, max_new_tokens,
+                                  stop)[0]
     b = len(head_sets)
     n_layers, n_heads = count_heads(model.config)[:2]
     mask = probe.HeadMask.from_heads(head_sets, n_layers, n_heads, mode)

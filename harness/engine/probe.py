@@ -15,6 +15,10 @@ eager or flash-attention 2 and, on request, for the current forward call:
 Assumptions, checked where cheap: batch rows are not padded, and the key cache holds every position
 from 0 (use a plain ``DynamicCache()``, whose layers keep all keys; sliding windows are applied by the
 mask), so key index == absolute position and query ``i`` of a call sits at ``kv_len - q_len + i``.
+
+Batched rows (padded suffixes over one shared prefix, per-row positions, key validity, probe rows and head
+masks, static buffers a CUDA graph can capture) are :mod:`harness.engine.batching`'s: within
+:func:`batched`, the whole attention of a call is delegated to it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,14 @@ MaskMode = Literal["uniform", "zero"]
 
 # Probe rows are computed for at most this many (batch x heads x rows x keys) floats at once.
 _ROW_CHUNK_ELEMENTS = 64 * 1024 * 1024
+
+
+class BatchedAttention(Protocol):
+    """What :func:`batched` installs: the whole attention of a call (e.g. ``harness.engine.batching.SharedRows``)."""
+
+    def attend(self, module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+               scaling: float) -> torch.Tensor:
+        """(B, q, H, d) attention output of one layer; head masks and probe rows are its own business."""
 
 
 class RowConsumer(Protocol):
@@ -99,6 +111,7 @@ class _State:
     head_mask: HeadMask | None = None
     capture: Capture | None = None
     prefix: list[tuple[torch.Tensor, torch.Tensor]] | None = None  # shared (K, V) per layer, batch 1
+    rows: BatchedAttention | None = None  # batched rows over a shared prefix (harness.engine.batching)
     plans: dict = field(default_factory=dict)  # row plans per call shape (see _plan)
     calls: int = 0  # attention calls that computed probe rows (for tests / accounting)
 
@@ -169,6 +182,19 @@ def shared_prefix(layers: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> Iterat
         yield
     finally:
         _STATE.prefix = old
+
+
+@contextlib.contextmanager
+def batched(rows: BatchedAttention) -> Iterator[None]:
+    """Within the block, every forward call's attention is ``rows.attend`` (rows of one batch over a shared
+    prefix, per-row positions and key validity, per-row probe rows: :mod:`harness.engine.batching`). The model is
+    called without a cache; the ``probing`` / ``masking`` / ``shared_prefix`` settings do not apply inside."""
+    old = _STATE.rows
+    _STATE.rows = rows
+    try:
+        yield
+    finally:
+        _STATE.rows = old
 
 
 def prefix_attention(
@@ -354,6 +380,8 @@ def _make_probe_attention(delegate: str):
     def probe_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
         if scaling is None:
             scaling = query.shape[-1] ** -0.5
+        if _STATE.rows is not None:
+            return _STATE.rows.attend(module, query, key, value, scaling), None
         layer = int(module.layer_idx)
         hm = _STATE.head_mask
         head_sel = None
@@ -435,13 +463,14 @@ class RegionSums(_PerLayer):
         self.regions = [(int(s), int(e)) for s, e in regions]
 
     def __call__(self, layer: int, probs: torch.Tensor, q_pos: torch.Tensor) -> None:
-        csum = torch.nn.functional.pad(probs.cumsum(-1), (1, 0))  # (B,H,R,N+1), csum[..., j] = sum[:j]
+        # float64 running sums: a short region far into the row is a difference of two sums near 1
+        csum = torch.nn.functional.pad(probs.double().cumsum(-1), (1, 0))  # (B,H,R,N+1), csum[..., j] = sum[:j]
         n = probs.shape[-1]
         cols = []
         for s, e in self.regions:
             s, e = max(0, min(s, n)), max(0, min(e, n))
             cols.append(csum[..., e] - csum[..., s] if e > s else torch.zeros_like(csum[..., 0]))
-        out = torch.stack(cols, dim=-1).to(self.device)
+        out = torch.stack(cols, dim=-1).to(device=self.device, dtype=probs.dtype)
         prev = self.by_layer.get(layer)
         self.by_layer[layer] = out if prev is None else torch.cat([prev, out], dim=2)
 

@@ -20,6 +20,7 @@ from harness.engine import probe
 from harness.engine.decoding import BosRule, StopRule, forward, prefill
 from harness.engine.kvcache import crop_to
 from harness.methods.base import DetectionSettings, PassContext, QuestionScores, Signals
+from harness.methods.batched_pass import measure_filing
 from harness.methods.registry import METHOD_NAMES, get_method
 
 
@@ -60,10 +61,12 @@ def measure_question(model, tokenizer, cache: DynamicCache, prefix_len: int, qp:
 
 
 @torch.no_grad()
-def detect_question(model, tokenizer, cache: DynamicCache, prefix_len: int, qp: QuestionPrompt,
-                    settings: DetectionSettings, stop: StopRule, chat: bool | None = None) -> QuestionScores:
-    """Every method's per-sample scores for one question (``chat``: the prompt's layout)."""
-    sig = measure_question(model, tokenizer, cache, prefix_len, qp, settings, stop)
+def detect_question(model, tokenizer, cache: DynamicCache | None, prefix_len: int, qp: QuestionPrompt,
+                    settings: DetectionSettings, stop: StopRule, chat: bool | None = None,
+                    sig: Signals | None = None) -> QuestionScores:
+    """Every method's per-sample scores for one question (``chat``: the prompt's layout; from ``sig`` when it
+    was measured already)."""
+    sig = sig or measure_question(model, tokenizer, cache, prefix_len, qp, settings, stop)
     correct = bool(qp.answer is not None and answer_matches(qp.kind, sig.answer_text, qp.answer,
                                                            settings.count_tolerance, question=qp.question))
     res = QuestionScores(qp.question, sig.answer_text, sig.generated, correct, hit_max_tokens=sig.hit_max_tokens)
@@ -80,8 +83,9 @@ def detect_question(model, tokenizer, cache: DynamicCache, prefix_len: int, qp: 
 
 @torch.no_grad()
 def detect_filing(model, tokenizer, fp: FilingPrompts, settings: DetectionSettings,
-                  chat: bool | None = None) -> dict[str, QuestionScores]:
-    """Scores of every question of one filing, sharing one prefill of the context prefix.
+                  chat: bool | None = None, batched: bool = True) -> dict[str, QuestionScores]:
+    """Scores of every question of one filing, sharing one prefill of the context prefix: the questions decoded as
+    rows of one batch (:mod:`harness.methods.batched_pass`), or with ``batched=False`` one after the other.
 
     ``chat``: whether the prompts have the chat layout (required with a tokenizer: the BOS check and Wu24's
     character copy rule depend on it); without a tokenizer (timing, plumbing) neither runs.
@@ -91,8 +95,12 @@ def detect_filing(model, tokenizer, fp: FilingPrompts, settings: DetectionSettin
             raise ValueError("detect_filing: say whether the prompts have the chat layout (chat=True/False)")
         check_prompts_bos(BosRule.for_tokenizer(tokenizer, chat), fp)
     stop = StopRule.for_tokenizer(tokenizer, settings.stop)
-    cache = prefill(model, fp.prefix_ids)
     prefix_len = len(fp.prefix_ids)
+    if batched:
+        sigs = measure_filing(model, tokenizer, fp, settings, stop)
+        return {q: detect_question(model, tokenizer, None, prefix_len, qp, settings, stop, chat, sigs[q])
+                for q, qp in fp.prompts.items()}
+    cache = prefill(model, fp.prefix_ids)
     return {q: detect_question(model, tokenizer, cache, prefix_len, qp, settings, stop, chat)
             for q, qp in fp.prompts.items()}
 

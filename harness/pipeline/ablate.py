@@ -26,9 +26,8 @@ from adapters.questions import get_question
 from adapters.sample import Sample
 from harness.analysis.metrics import bootstrap_ci, rouge1_recall
 from harness.config import model_grid
-from harness.engine.decoding import prefill
 from harness.heads import all_head_ids, head_set_key
-from harness.pipeline.conditions import Condition, ablate_question, build_conditions
+from harness.pipeline.conditions import Condition, ablate_group, build_conditions
 from harness.pipeline.context import StudyContext, load_split, sample_hash
 from harness.pipeline.detect import dump_sample
 from harness.store.atomic import atomic_write_csv
@@ -128,13 +127,11 @@ def ablation_checkpoint(ctx: StudyContext, rec: Sample, questions: Sequence[str]
         for q, qp in fpr.prompts.items():
             bos.check(qp.ids, f"{rec.sample_id} {q} prompt")
             if qp.evidence_spans:
-                todo[q] = qp
+                todo[q] = conds_by_q[q]
             else:
                 excluded[q] = qp.reason or NO_EVIDENCE_IN_WINDOW
-        cache = prefill(lm.model, fpr.prefix_ids) if todo else None
-        for q, qp in todo.items():
-            gens = ablate_question(lm.model, cache, len(fpr.prefix_ids), qp.ids, conds_by_q[q],
-                                   ctx.ablation_settings(), stop)
+        group = ablate_group(lm.model, fpr, todo, ctx.ablation_settings(), stop) if todo else {}
+        for q, gens in group.items():
             out[q] = {head_set_key(h): lm.tokenizer.decode(ids, skip_special_tokens=True).strip()
                       for h, ids in gens.items()}
             cut[q] = [head_set_key(h) for h, ids in gens.items() if stop.hit_max_tokens(ids, ctx.cfg.max_new_tokens)]

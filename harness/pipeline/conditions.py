@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from transformers import DynamicCache
 
-from harness.engine.decoding import StopRule, decode_batch, forward
+from harness.engine.batched_decode import decode_prompt_sets
+from harness.engine.decoding import StopRule, decode_batch, forward, prefill
 from harness.engine.kvcache import crop_to
 from harness.heads import sort_heads
 
@@ -114,3 +115,21 @@ def ablate_question(
         results.update(zip(chunk, gens, strict=False))
     crop_to(cache, prefix_len)
     return results
+
+
+@torch.no_grad()
+def ablate_group(model, fp, conditions: dict[str, Sequence[Condition]], settings: AblationSettings,
+                 stop: StopRule) -> dict[str, dict[tuple[str, ...], list[int]]]:
+    """Generated ids for each distinct head set of each question of one filing group (``fp``: FilingPrompts).
+
+    One prefill of the group's prefix; with scope ``decode`` the questions' suffixes and head sets are decoded
+    together, at most ``condition_batch`` rows per batch (engine.batched_decode); scope ``all``: per question.
+    """
+    cache = prefill(model, fp.prefix_ids)
+    p, qs = len(fp.prefix_ids), [q for q in fp.prompts if q in conditions]
+    if settings.mask_scope != "decode":
+        return {q: ablate_question(model, cache, p, fp.prompts[q].ids, conditions[q], settings, stop) for q in qs}
+    unique = [distinct_head_sets(conditions[q]) for q in qs]
+    gens = decode_prompt_sets(model, cache, p, [fp.prompts[q].ids[p:] for q in qs], unique, settings.mask_mode,
+                              settings.max_new_tokens, stop, settings.condition_batch)
+    return {q: dict(zip(sets, g, strict=True)) for q, sets, g in zip(qs, unique, gens, strict=True)}

@@ -43,7 +43,7 @@ def test_smoke_of_the_demo_preset(tmp_path):
                          env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     out = res.stdout
-    for part in ("Smoke run of 'demo': 1 model(s) x 1 data set(s) x 3 methods x 1 question",
+    for part in ("Smoke run of 'demo': 1 model(s) x 1 data set(s) x 4 methods x 1 question",
                  "smollm2-135m-instruct (float32, cpu)", "synthetic: train 1 of 24, test 1 of 6",
                  "question   inc_state (the full run asks 4", "Full run projected"):
         assert part in out, part

@@ -41,8 +41,9 @@ def synthetic_filing(
     bounds = np.linspace(c0, c1, n_par + 1).round().astype(int)
     paragraphs = [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     prompts: dict[str, QuestionPrompt] = {}
+    tail = rand(4)  # stands for "\nAnswer:" (the same in every prompt of the filing)
+    null = rand(3)  # the null query: one prompt for the whole filing, as the study's prompts have it
     for key in QUESTION_KEYS[:n_questions]:
-        tail = rand(4)  # stands for "\nAnswer:"
         gold = sorted(int(p) for p in rng.choice(n_par, size=min(2, n_par), replace=False))
         spans = []
         for p in gold:
@@ -53,7 +54,7 @@ def synthetic_filing(
         prompts[key] = QuestionPrompt(
             question=key, ids=prefix + rand(question_tokens) + tail, query_start=len(prefix),
             context_span=(c0, c1), evidence_spans=spans, paragraph_spans=list(paragraphs), gold_paragraphs=gold,
-            null_ids=prefix + rand(3) + tail, null_query_start=len(prefix), wu24_spans=list(spans), context="",
+            null_ids=prefix + null + tail, null_query_start=len(prefix), wu24_spans=list(spans), context="",
             paragraph_chars=[], answer=SYNTHETIC_ANSWERS[key], kind=get_question(key).kind, usable=True,
         )
     return FilingPrompts(f"synthetic-{n_context}", prefix, prompts,

@@ -79,8 +79,9 @@ def memory_rows(mem: dict[str, Any], verdict: Verdict) -> list[TableRow]:
 def ablation_and_projection_rows(ab: dict[str, Any], pr: dict[str, Any], verdict: Verdict) -> list[TableRow]:
     """Ablation rates and speedup, the projected study time and the end-to-end speedup."""
     return [
-        (f"ablation batched (cond/s, {ab.get('unique_head_sets')} sets x {ab.get('questions')} q)",
-         _fmt(nested(ab, "batched", "conditions_per_s"), ",.1f"), "", ""),
+        (f"ablation batched (cond/s, {ab.get('unique_head_sets')} sets x {ab.get('questions')} q, "
+         f"batch {ab.get('condition_batch')})", _fmt(nested(ab, "batched", "conditions_per_s"), ",.1f"),
+         *verdict("ablation_rate")),
         ("ablation per condition (cond/s)", _fmt(nested(ab, "per_condition", "conditions_per_s"), ",.2f"), "", ""),
         ("ablation speedup", _fmt(ab.get("speedup_batched_over_per_condition"), ".1f") + "x", "", ""),
         ("study projection, ours (min)", _fmt(nested(pr, "ours", "total_minutes"), ".1f"),
@@ -90,20 +91,63 @@ def ablation_and_projection_rows(ab: dict[str, Any], pr: dict[str, Any], verdict
     ]
 
 
+def pipeline_rows(pl: dict[str, Any], verdict: Verdict) -> list[TableRow]:
+    """The CLI steps per model (load, detect and ablate seconds per filing) and the study projection."""
+    rows: list[TableRow] = []
+    if not pl:
+        return rows
+    rows.append((f"filings: train / test (context {nested(pl, 'config', 'context_tokens')}, "
+                 f"{nested(pl, 'config', 'max_new_tokens')} new tokens)",
+                 f"{pl.get('train_filings')} / {pl.get('test_filings')}", "", ""))
+    for rec in (pl.get("models") or {}).values():
+        label = "instruct" if rec.get("is_instruct") else "base"
+        rows.append((f"{label}: load (s)", _fmt(rec.get("load_seconds"), ".1f"), "", ""))
+        for step in ("detect", "ablate"):
+            rows.append((f"{label}: {step} (s per filing)", _fmt(rec.get(f"{step}_s_per_filing"), ".3f"),
+                         *verdict(f"pipeline_{step}_{label}")))
+        rows.append((f"{label}: graph captures (s)", f"{rec.get('graph_captures')} "
+                     f"({_fmt(rec.get('graph_capture_seconds'), '.1f')})", "", ""))
+    rows.append(("study projection, 250 filings x 2 models (min)",
+                 _fmt(nested(pl, "projection", "total_minutes"), ".1f"), *verdict("pipeline_study_minutes")))
+    return rows
+
+
+def decode_step_rows(dt: dict[str, Any]) -> list[TableRow]:
+    """The engine's decode step in ms (plain / probed / masked) per batch size."""
+    rows: list[TableRow] = []
+    for b, rec in (nested(dt, "decode_steps", "batches") or {}).items():
+        vals = " / ".join(_fmt(rec.get(f"{k}_ms"), ".1f") for k in ("plain", "probed", "masked"))
+        rows.append((f"decode step @ batch {b}, ms plain / probed / masked", vals, "", ""))
+    return rows
+
+
+def _lines(rows: list[TableRow]) -> list[str]:
+    if not rows:
+        return []
+    w0 = max(len(r[0]) for r in rows)
+    w1 = max(len(r[1]) for r in rows)
+    return [f"{'measure':<{w0}}  {'value':>{w1}}  {'target':<8}  result"] + \
+        [f"{a:<{w0}}  {b:>{w1}}  {c:<8}  {d}" for a, b, c, d in rows]
+
+
 def format_table(results: dict[str, Any]) -> str:
-    """A plain-text summary of a bench result."""
+    """A plain-text summary of a bench result: the pipeline section first, then the micro-benchmarks."""
     m = results.get("meta", {})
     lines = [f"bench: {m.get('shape')} {m.get('dtype')} on {m.get('device')} ({m.get('device_name')}), "
              f"random weights={m.get('random_weights')}, torch {m.get('torch')}, "
-             f"transformers {m.get('transformers')}, {m.get('date')}"]
+             f"transformers {m.get('transformers')}, graphs {m.get('graph_mode')}, {m.get('date')}"]
     verdict = verdicts(results)
-    rows = (throughput_rows(results.get("detection_throughput", {}), verdict)
-            + memory_rows(results.get("memory", {}), verdict)
-            + ablation_and_projection_rows(results.get("ablation", {}), results.get("projection", {}), verdict))
-    w0 = max(len(r[0]) for r in rows)
-    w1 = max(len(r[1]) for r in rows)
-    lines.append(f"{'measure':<{w0}}  {'value':>{w1}}  {'target':<8}  result")
-    lines += [f"{a:<{w0}}  {b:>{w1}}  {c:<8}  {d}" for a, b, c, d in rows]
+    pipeline = pipeline_rows(results.get("pipeline") or {}, verdict)
+    if pipeline:
+        lines += ["", "pipeline: the CLI's detect / ablate steps (paper preset, edgar_sample, rehearsal models)"]
+        lines += _lines(pipeline)
+    dt = results.get("detection_throughput", {})
+    micro = (throughput_rows(dt, verdict) + decode_step_rows(dt) + memory_rows(results.get("memory", {}), verdict)
+             + ablation_and_projection_rows(results.get("ablation", {}), results.get("projection", {}), verdict))
+    if dt or results.get("memory") or results.get("ablation") or not pipeline:
+        lines += ["", "micro-benchmarks (synthetic filing, random-weight model)"] + _lines(micro)
+    for msg in m.get("graph_capture_failures") or []:
+        lines.append(f"graph capture failed (ran eagerly): {msg[:300]}")
     errs = results.get("errors") or {}
     if errs:
         lines.append(f"errors ({len(errs)}):")

@@ -22,6 +22,7 @@ import torch
 from adapters.prompts import FilingPrompts
 from harness.checks.bench.config import BenchConfig
 from harness.checks.bench.inputs import load_bench_model, synthetic_filing
+from harness.checks.bench.pipeline import run_pipeline_section
 from harness.checks.bench.projection import evaluate_targets, project_study
 from harness.checks.bench.reference import ablation_one_condition, compare_paths, reference_path
 from harness.checks.bench.report import format_table
@@ -39,12 +40,15 @@ from harness.checks.bench.timing import (
 )
 from harness.checks.bench.workloads import (
     ablation_batched,
+    decode_step_ms,
     detection_path,
     forward_breakdown,
     plain_pass,
     plain_prefill,
     timing_conditions,
 )
+from harness.engine import graphs
+from harness.engine.batched_decode import release_workspaces, set_stop_check_every, stop_check_every
 from harness.engine.models import LoadedModel
 from harness.methods.registry import METHOD_NAMES
 from harness.pipeline.conditions import Condition, distinct_head_sets
@@ -52,7 +56,7 @@ from harness.store.atomic import atomic_write_json
 from harness.store.provenance import provenance
 
 DETECTION_PATHS = {
-    "detection": "detect_filing: prefix prefill once; per question: suffix with all three methods' "
+    "detection": "detect_filing: prefix prefill once; per question: suffix with every method's "
                  "probe rows, greedy decode with per-step top-1 rows, null-query suffix",
     "plain_sdpa": "the same forward calls, no probe requests (probe attention delegating to SDPA)",
     "plain_prefill": "prefix prefill + each question suffix only (no decoding, no null query)",
@@ -129,7 +133,7 @@ class Bench:
 
     # -- meta
     def meta(self) -> None:
-        """Versions, device and the random-weight model (loaded here)."""
+        """Versions, device, graph mode."""
         cfg = self.cfg
         prov = provenance()
         cuda = cfg.device.startswith("cuda")
@@ -147,8 +151,15 @@ class Bench:
             props = torch.cuda.get_device_properties(torch.device(cfg.device))
             meta["gpu_total_memory_gib"] = props.total_memory / GIB
             meta["cuda"] = torch.version.cuda
+        meta["graph_mode"], meta["stop_check_every"] = graphs.graph_mode(), stop_check_every(cfg.device)
         self.results["meta"] = meta
-        log(f"loading random-weight {cfg.shape} ({cfg.dtype}) on {cfg.device} [{dev_name}]")
+        self.save()
+
+    def load(self) -> None:
+        """The random-weight model of the micro-benchmarks."""
+        cfg, meta = self.cfg, self.results["meta"]
+        cuda = cfg.device.startswith("cuda")
+        log(f"loading random-weight {cfg.shape} ({cfg.dtype}) on {cfg.device} [{meta.get('device_name')}]")
         t0 = time.perf_counter()
         self.lm = load_bench_model(cfg)
         meta["model_info"] = self.lm.info.to_dict()
@@ -188,6 +199,7 @@ class Bench:
         ])
         sec["ratios"] = ratios = throughput_ratios(timings)
         sec["breakdown"] = self._breakdown(fp)
+        sec["decode_steps"] = self._decode_steps(fp)
         sec["probe_overhead"] = ratios.get("detection_over_plain_sdpa")
         if "detection" in timings and "reference" in timings:
             try:
@@ -228,6 +240,29 @@ class Bench:
         finally:
             free_memory(cfg.device)
 
+    def _decode_steps(self, fp: FilingPrompts) -> dict[str, Any]:
+        """The engine's decode step (graph-captured on CUDA): ms per step, plain / probed / masked, per batch."""
+        cfg = self.cfg
+        out: dict[str, Any] = {"unit": "ms per decode step (mean)", "steps": 16, "batches": {}}
+        for b in cfg.step_batches:
+            rec = out["batches"][str(b)] = {}
+            for kind in ("plain", "probed", "masked"):
+                try:
+                    rec[f"{kind}_ms"] = decode_step_ms(self.model, fp, b, kind, steps=4 if cfg.quick else 16,
+                                                       reps=1 if cfg.quick else 3)
+                except Exception as e:
+                    rec[kind] = self.record_error(f"detection_throughput.decode_steps.{b}.{kind}", e)
+            log(f"  decode step @ batch {b}: " + ", ".join(f"{k} {v:.1f} ms" for k, v in rec.items()
+                                                           if isinstance(v, float)))
+            free_memory(cfg.device)
+        return out
+
+    # -- 0. the study's own steps
+    def pipeline(self) -> None:
+        """The CLI's detect and ablate steps on the prepared data set with the rehearsal models."""
+        self.results["pipeline"] = run_pipeline_section(self.cfg)
+        self.save()
+
     # -- 2. memory
     def memory(self) -> None:
         """Peak memory of detection and the plain pass per context size, and of the reference path until it
@@ -255,6 +290,7 @@ class Bench:
 
     def _memory_record(self, name: str, n: int, fn: Callable[[], Any]) -> dict[str, Any]:
         log(f"memory @ {n}: {name} ...")
+        release_workspaces()  # the earlier sizes' buffers and graphs would count in this peak
         try:
             rec = measure_memory(fn, self.cfg.device)
             rec["context_tokens_per_s"] = n / rec["seconds"] if rec["status"] == "ok" else None
@@ -404,11 +440,13 @@ class Bench:
 
     def _run_sections(self) -> dict[str, Any]:
         t0 = time.perf_counter()
-        steps = [("meta", self.meta), ("detection_throughput", self.detection_throughput),
-                 ("memory", self.memory), ("ablation", self.ablation), ("projection", self.projection),
-                 ("targets", self.targets)]
+        steps = [("meta", self.meta)] + ([("pipeline", self.pipeline)] if self.cfg.pipeline else [])
+        if not self.cfg.pipeline_only:
+            steps += [("load", self.load), ("detection_throughput", self.detection_throughput),
+                      ("memory", self.memory), ("ablation", self.ablation), ("projection", self.projection)]
+        steps.append(("targets", self.targets))
         for name, step in steps:
-            if name != "meta" and self.lm is None:
+            if name not in ("meta", "pipeline", "load") and self.lm is None:
                 if name in ("projection", "targets"):
                     step()
                 continue
@@ -416,9 +454,12 @@ class Bench:
             try:
                 step()
             except Exception as e:
-                self.results[name] = {**(self.results.get(name) or {}), **self.record_error(name, e)}
+                key = "meta" if name == "load" else name
+                self.results[key] = {**(self.results.get(key) or {}), **self.record_error(name, e)}
                 self.save()
         self.results["meta"]["bench_seconds"] = time.perf_counter() - t0
+        self.results["meta"]["graph_captures"] = graphs.capture_stats()
+        self.results["meta"]["graph_capture_failures"] = graphs.capture_failures()  # each one ran eagerly
         self.save()
         return self.results
 
@@ -426,7 +467,13 @@ class Bench:
 def run(cfg: BenchConfig) -> int:
     """Run the bench; prints progress and a table, writes the JSON. 1 when any measurement failed."""
     log(f"settings: {asdict(cfg)}")
-    results = Bench(cfg).run()
+    graphs.set_graph_mode(cfg.graphs)
+    set_stop_check_every(cfg.stop_check_every)
+    try:
+        results = Bench(cfg).run()
+    finally:
+        graphs.set_graph_mode(None)
+        set_stop_check_every(None)
     print(format_table(results), flush=True)
     log(f"wrote {cfg.out}")
     return 1 if results.get("errors") else 0

@@ -1,11 +1,10 @@
 """What the bench times of the study's own code, and the plain baselines it compares that with.
 
-Detection is :func:`harness.methods.shared_pass.detect_filing` itself; ablation is
-:func:`harness.pipeline.conditions.ablate_question` over one prefix prefill per filing, as the study runs
-it. The baselines issue the same forward calls through the engine's public helpers
-(:func:`harness.engine.decoding.prefill` / :func:`~harness.engine.decoding.forward`) with no probe
-requests. :func:`forward_breakdown` times single forward calls plain and with the probe requests
-detection makes on them.
+Detection is :func:`harness.methods.shared_pass.detect_filing` itself (a filing group's questions decoded as one
+batch); ablation is :func:`harness.pipeline.conditions.ablate_group` per filing, as the study runs it. The plain
+baseline makes the same batched calls with no probe request (:func:`harness.methods.batched_pass.decode_group`
+with ``probes=False``); the prefill baseline feeds the prompt tokens only. :func:`decode_step_ms` times the
+engine's decode step (graph-captured on CUDA) plain, probed (a top-1 row per step) and masked, per batch size.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from harness.engine import decoding, probe
 from harness.engine.kvcache import crop_to
 from harness.heads import all_head_ids
 from harness.methods.base import DetectionSettings, QuestionScores
+from harness.methods.batched_pass import decode_group
 from harness.methods.registry import METHOD_NAMES
 from harness.methods.shared_pass import detect_filing
 from harness.pipeline import conditions as abl
@@ -31,24 +31,23 @@ from harness.pipeline import conditions as abl
 
 @torch.no_grad()
 def detection_path(model, fp: FilingPrompts, max_new_tokens: int) -> dict[str, QuestionScores]:
-    """Ours: ``detect_filing`` itself with all three methods' probes; no tokenizer, so no early stop."""
+    """Ours: ``detect_filing`` itself with every method's probes; no tokenizer, so no early stop."""
     settings = DetectionSettings(max_new_tokens=max_new_tokens)
     return detect_filing(model, None, fp, settings)
 
 
+class NeverStop:
+    """A stop rule that never stops (random weights: every row decodes the full budget)."""
+
+    def done(self, ids: Sequence[int]) -> bool:
+        return False
+
+
 @torch.no_grad()
 def plain_pass(model, fp: FilingPrompts, max_new_tokens: int) -> None:
-    """The same forward calls as ``detection_path`` with no probe requests: prefix prefill; per question the
-    question suffix, ``max_new_tokens - 1`` greedy decode steps and the null-query suffix."""
-    cache = decoding.prefill(model, fp.prefix_ids)
-    p = len(fp.prefix_ids)
-    for qp in fp.prompts.values():
-        tok = int(torch.argmax(decoding.forward(model, qp.ids[p:], cache)))
-        for _ in range(max_new_tokens - 1):
-            tok = int(torch.argmax(decoding.forward(model, [tok], cache)))
-        crop_to(cache, p)
-        decoding.forward(model, qp.null_ids[p:], cache)
-        crop_to(cache, p)
+    """The same calls as ``detection_path`` with no probe requests: prefix prefill, one prompt call for every
+    question and the null query, ``max_new_tokens - 1`` batched decode steps."""
+    decode_group(model, fp, max_new_tokens, NeverStop(), probes=False)
 
 
 @torch.no_grad()
@@ -64,13 +63,41 @@ def plain_prefill(model, fp: FilingPrompts) -> None:
 @torch.no_grad()
 def ablation_batched(model, fp: FilingPrompts, conds: Sequence[abl.Condition], n_layers: int, n_heads: int,
                      mode: str, max_new_tokens: int, condition_batch: int) -> dict[str, dict]:
-    """Ours, as the study's ablation step runs it: one prefix prefill per filing, then ``ablate_question`` per
-    question (scope ``decode``; no tokenizer, so no early stop). Returns generated ids by question and head set."""
-    cache = decoding.prefill(model, fp.prefix_ids)
-    p = len(fp.prefix_ids)
+    """Ours, as the study's ablation step runs it: ``ablate_group`` on the filing (one prefix prefill, scope
+    ``decode``, no tokenizer so no early stop). Returns generated ids by question and head set."""
     settings = abl.AblationSettings(mode, "decode", max_new_tokens, condition_batch)
-    stop = decoding.StopRule.for_tokenizer(None)
-    return {q: abl.ablate_question(model, cache, p, qp.ids, conds, settings, stop) for q, qp in fp.prompts.items()}
+    return abl.ablate_group(model, fp, {q: conds for q in fp.prompts}, settings, NeverStop())
+
+
+@torch.no_grad()
+def decode_step_ms(model, fp: FilingPrompts, batch: int, kind: str, steps: int = 16, reps: int = 3) -> float:
+    """Mean ms of one engine decode step over the filing's prefix at ``batch`` rows: ``plain`` (no probe, no
+    mask), ``probed`` (``batch`` prompts, a top-1 row per step, as detection) or ``masked`` (one prompt,
+    ``batch`` head sets, uniform masks, as ablation). Stop checks run as in the study (no early stop)."""
+    from harness.engine import batched_decode as bd
+
+    p = len(fp.prefix_ids)
+    q, r = (batch, 1) if kind == "probed" else (1, batch)
+    shape = bd.batch_shape(model, p, 1, q, r, steps, bd.shape_buckets(model.device))
+    opts = bd.StepOptions(mask_mode="uniform" if kind == "masked" else None, top1=kind == "probed")
+    ws = bd.workspace(model, shape, opts)
+    ws.rows.load_prefix(bd.prefix_layers(decoding.prefill(model, fp.prefix_ids)), p)
+    ws.rows.set_segment_lengths([0] * q)
+    if kind == "masked":
+        n_layers, n_heads = shape.n_layers, shape.n_heads
+        sets = [[all_head_ids(n_layers, n_heads)[(7 * i + j) % (n_layers * n_heads)] for j in range(i % 50)]
+                for i in range(shape.rows)]
+        ws.rows.set_head_mask(probe.HeadMask.from_heads(sets, n_layers, n_heads).mask, "uniform")
+    ws.ids[:, 0] = int(fp.prefix_ids[-1])
+    rows = list(range(shape.rows))  # every row runs (on the CPU only running rows are computed)
+    ws.decode(steps, NeverStop(), rows, first_col=1)  # warm-up (and capture)
+    device = str(model.device)
+    sync(device)
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        ws.decode(steps, NeverStop(), rows, first_col=1)
+    sync(device)
+    return 1000 * (time.perf_counter() - t0) / (reps * steps)
 
 
 @torch.no_grad()

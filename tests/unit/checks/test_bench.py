@@ -25,6 +25,8 @@ def test_quick_run_writes_every_section(tmp_path, capsys):
     assert all(r > 0 for r in dt["ratios"].values()) and len(dt["ratios"]) == 3
     assert all(dt["breakdown"][part][k] > 0 for part in ("decode_step", "question_suffix")
                for k in ("plain_ms", "probed_ms"))
+    steps = dt["decode_steps"]["batches"]
+    assert set(steps) == {"1", "4", "16"} and all(v > 0 for rec in steps.values() for v in rec.values())
     for path in ("detection", "plain_sdpa", "reference"):
         assert set(d["memory"][path]) == {"128", "256"}
         assert all(r["status"] == "ok" and r["seconds"] > 0 for r in d["memory"][path].values())
@@ -37,7 +39,7 @@ def test_quick_run_writes_every_section(tmp_path, capsys):
                                                  "end_to_end_speedup"}
     assert not any(t["applicable"] for t in d["targets"])  # tiny CPU run: targets are for Llama-3-8B on GPU
     printed = capsys.readouterr().out
-    assert "end-to-end speedup" in printed and "detection / plain SDPA" in printed
+    assert "end-to-end speedup" in printed and "detection / plain SDPA" in printed and "decode step @ batch 4" in printed
 
 
 def test_a_failing_section_is_recorded_and_the_rest_still_run(tmp_path, monkeypatch):
@@ -48,9 +50,9 @@ def test_a_failing_section_is_recorded_and_the_rest_still_run(tmp_path, monkeypa
     def no_model() -> None:
         raise RuntimeError("no model today")
 
-    monkeypatch.setattr(runner, "meta", no_model)
+    monkeypatch.setattr(runner, "load", no_model)
     results = runner.run()
-    assert results["errors"] == {"meta": "RuntimeError: no model today"}
+    assert results["errors"] == {"load": "RuntimeError: no model today"}
     assert results["meta"]["status"] == "error" and results["meta"]["bench_seconds"] >= 0
     assert results["detection_throughput"] == {} and results["projection"]["ours"] is None
     assert {t["id"] for t in results["targets"]} >= {"detection_overhead", "study_minutes"}

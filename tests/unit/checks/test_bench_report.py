@@ -27,8 +27,9 @@ def _results() -> dict:
 def test_format_table_lines():
     lines = report.format_table(_results()).splitlines()
     assert lines[0].startswith("bench: tiny float32 on cpu (x86), random weights=True, torch 2.x")
-    assert lines[1].split() == ["measure", "value", "target", "result"]
-    by_measure = {line.split("  ")[0].strip(): line for line in lines[2:]}
+    assert lines[1] == "" and lines[2].startswith("micro-benchmarks")  # no pipeline section in this result
+    assert lines[3].split() == ["measure", "value", "target", "result"]
+    by_measure = {line.split("  ")[0].strip(): line for line in lines[4:]}
     assert "12,346" in by_measure["detection @ 256 (context tok/s)"]
     assert by_measure["plain_sdpa @ 256 (context tok/s)"].split()[-1] == "error"
     assert by_measure["reference @ 256 (context tok/s)"].split()[-1] == "-"
@@ -47,3 +48,20 @@ def test_format_table_lines():
 def test_format_table_of_an_empty_result():
     text = report.format_table({})
     assert "detection @ None (context tok/s)" in text and "errors" not in text
+
+
+def test_the_pipeline_section_comes_first():
+    res = _results()
+    res["pipeline"] = {"train_filings": 36, "test_filings": 9, "config": {"context_tokens": 4096, "max_new_tokens": 16},
+                       "models": {"/m/instruct": {"is_instruct": True, "load_seconds": 12.0, "detect_s_per_filing": 0.5,
+                                                  "ablate_s_per_filing": 1.2, "graph_captures": 7,
+                                                  "graph_capture_seconds": 1.5}},
+                       "projection": {"total_minutes": 8.5}}
+    res["targets"].append({"id": "pipeline_detect_instruct", "target": "<= 0.8", "pass": True, "applicable": True})
+    res["detection_throughput"]["decode_steps"] = {"batches": {"4": {"plain_ms": 8.0, "probed_ms": 9.0,
+                                                                     "masked_ms": 8.5}}}
+    text = report.format_table(res)
+    assert text.index("pipeline:") < text.index("micro-benchmarks")
+    line = next(x for x in text.splitlines() if x.startswith("instruct: detect (s per filing)"))
+    assert "0.500" in line and line.endswith("PASS")
+    assert "8.0 / 9.0 / 8.5" in text and "36 / 9" in text

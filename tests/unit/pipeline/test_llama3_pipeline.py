@@ -28,7 +28,7 @@ def run(tmp_path_factory):
         "datasets": [{"label": "synth", "synthetic": True, "generate": {"n_filings": 6, "seed": 3},
                       "prepared_dir": str(tmp / "prepared")}],
         "models": [{"name": str(inst), "role": "instruct"}, {"name": str(base), "role": "base"}],
-        "methods": ["summed_attention", "wu24"], "k_grid": [0, 2], "top_n": 2, "seeds": [0], "context_tokens": 128,
+        "methods": ["summed_context", "wu24"], "k_grid": [0, 2], "top_n": 2, "seeds": [0], "context_tokens": 128,
         "max_new_tokens": N_NEW, "stop": "upstream", "n_bootstrap": 20, "condition_batch": 8,
     }
     path = tmp / "cfg.json"
@@ -71,13 +71,13 @@ def test_units_count_empty_and_cut_off_answers_and_excluded_test_samples(run):
     n_train = det["settings"]["n_train"]
     assert det["n_max_tokens"] == n_train  # random weights and a stop rule that cannot fire: every decode is cut
     assert 0 <= det["n_empty_answers"] <= n_train
-    abl = _unit(run, "ablation", "base", "employees", "summed_attention")  # (random Wu24 answers: no curve)
+    abl = _unit(run, "ablation", "base", "employees", "summed_context")  # (random Wu24 answers: no curve)
     assert abl["n_test_excluded"] == 1 and abl["n_test"] == run["n_test"] - 1
     assert abl["test_exclusions"] == [{"sample_id": run["first_test"], "reason": "evidence outside the context window"}]
     k0 = next(p for p in abl["top"] if p["k"] == 0)
     assert k0["n"] == abl["n_test"] and k0["n_max_tokens"] == abl["n_test"] == abl["n_max_tokens"]
     assert all(p["n_max_tokens"] == p["n"] for p in abl["top"] + abl["random"])
-    assert _unit(run, "ablation", "base", "inc_year", "summed_attention")["n_test_excluded"] == 0
+    assert _unit(run, "ablation", "base", "inc_year", "summed_context")["n_test_excluded"] == 0
     text = answer_counts_text(load_run(run["dir"]))
     assert "detection, train answers" in text and "ablation, k = 0 test answers" in text
     assert f"of {n_train}" in text and f"/ {abl['n_test']} of {abl['n_test']}" in text
