@@ -1,11 +1,12 @@
 """Ablation conditions and their decoding: answers with the top-k heads (or k random non-top heads) masked.
 
-Per (filing, question): the shared context prefix is prefilled once per filing; with scope ``decode``
-(Wu24) the question suffix minus its last token is fed once, unmasked, and every condition
-(method x k x top/random seed) is then decoded as one batch over copies of that cache (chunked to
-``condition_batch`` rows), the masks applying from the step that feeds the last prompt token. With
-scope ``all`` nothing can be shared: each chunk feeds the whole prompt, masked, from an empty cache.
-Identical head sets (e.g. every k = 0 baseline) are decoded once.
+Per filing group (the questions that share one context window, :func:`ablate_group`): the context prefix is
+prefilled once and loaded into the decode workspace's static prefix buffers; with scope ``decode`` (Wu24) each
+question's suffix minus its last token is fed once, unmasked, shared by that question's rows, and every
+condition (question x method x k x top/random seed) is then a row of one batch over the prefix (chunked to
+``condition_batch`` rows, :func:`harness.engine.batched_decode.decode_prompt_sets`), the masks applying from
+the step that feeds the last prompt token. With scope ``all`` nothing can be shared: each chunk feeds the whole
+prompt, masked, from an empty cache. Identical head sets (e.g. every k = 0 baseline) are decoded once.
 """
 
 from __future__ import annotations

@@ -54,6 +54,9 @@ class QuestionRecord(Record):
     wu24_success: bool = False
     qrhead: list[list[float]] | None = None
     reasons: dict[str, str] = Field(default_factory=dict)
+    # the secondary ranking keys (tie-breaks of the primary scores; None: the sample has none)
+    wu24_top1_mass: list[list[float]] | None = None  # Wu24: mean top-1 probability on the evidence over the answer
+    qrhead_raw: list[list[float]] | None = None  # QRHead: uncalibrated query-span attention to the gold paragraphs
 
 
 class DetectionCheckpoint(Record):

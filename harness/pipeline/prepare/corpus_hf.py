@@ -70,8 +70,9 @@ def load_corpus_hf(name: str, join: str, wanted: set) -> Corpus:
         import datasets  # lazy: optional dependency, only for this source
     except ImportError as exc:
         raise DataError(
-            f"the Hugging Face corpus {name!r} needs the `datasets` package: pip install datasets "
-            "(and internet access); or download EDGAR-CORPUS files and pass --corpus PATH"
+            f"the Hugging Face corpus {name!r} needs the `datasets` package: pip install -e .[hf] (or "
+            "`make setup CONFIG=<config>`; and internet access); or download EDGAR-CORPUS files and pass "
+            "--corpus PATH"
         ) from exc
     corpus = Corpus(label=name, kind="hf", files=[], sha256=None, records={})
     configs, uncovered = _hf_configs(wanted, join)

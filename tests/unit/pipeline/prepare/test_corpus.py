@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 
 import pytest
 
@@ -87,7 +88,7 @@ def test_corpus_record_problems_exclude_only_their_rows(tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("datasets") is not None, reason="needs `datasets` to be absent")
 def test_hugging_face_source_without_datasets_says_what_to_install(tmp_path):
-    with pytest.raises(DataError, match="pip install datasets"):
+    with pytest.raises(DataError, match=re.escape("`datasets` package: pip install -e .[hf]")):
         prepare(small_csv(tmp_path), tmp_path / "out", corpus="hf")
 
 
