@@ -10,17 +10,6 @@ import pytest
 
 from harness.checks.dp_check import unit_files
 from harness.cli import main as cli_main
-from tests.helpers.tiny_lm import tiny_llama, tiny_tokenizer
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("tiny_model")
-    model = tiny_llama()
-    model.config._attn_implementation = "sdpa"
-    model.save_pretrained(d)
-    tiny_tokenizer().save_pretrained(d)
-    return d
 
 
 @pytest.fixture()

@@ -17,19 +17,8 @@ from harness.checks.dp_check import unit_files
 from harness.cli import main as cli_main
 from harness.paths import REPO_ROOT
 from harness.store.units import model_slug
-from tests.helpers.tiny_lm import tiny_llama, tiny_tokenizer
 
 REPO = REPO_ROOT
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    d = tmp_path_factory.mktemp("tiny_model")
-    model = tiny_llama()
-    model.config._attn_implementation = "sdpa"
-    model.save_pretrained(d)
-    tiny_tokenizer().save_pretrained(d)
-    return d
 
 
 def _config(tmp: Path, model_dir: Path, results: str) -> Path:
