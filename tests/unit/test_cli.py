@@ -31,12 +31,18 @@ def test_bad_shard_is_refused(tmp_path):
         main(["detect", "--config", "quick", "--shard", "3/2"])
 
 
-def test_missing_prepared_data_says_what_to_run(capsys, tmp_path):
+def _one_csv_config(tmp_path):
+    """A configuration of one model and one CSV data set, prepared into ``tmp_path / "p"`` (not prepared yet)."""
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({
         "name": "x", "results_dir": str(tmp_path / "r"), "models": [{"name": "smollm2-135m-instruct"}],
         "datasets": [{"label": "d", "csv": str(tmp_path / "gt.csv"), "text_column": "text",
                       "prepared_dir": str(tmp_path / "p")}]}))
+    return cfg
+
+
+def test_missing_prepared_data_says_what_to_run(capsys, tmp_path):
+    cfg = _one_csv_config(tmp_path)
     assert main(["detect", "--config", str(cfg)]) == 2
     assert "make prepare" in capsys.readouterr().err
 
@@ -100,11 +106,7 @@ def test_limit_is_a_positive_integer_on_every_step(step, capsys):
 
 
 def test_a_limited_step_without_its_own_preparation_says_what_to_run(capsys, tmp_path):
-    cfg = tmp_path / "c.json"
-    cfg.write_text(json.dumps({
-        "name": "x", "results_dir": str(tmp_path / "r"), "models": [{"name": "smollm2-135m-instruct"}],
-        "datasets": [{"label": "d", "csv": str(tmp_path / "gt.csv"), "text_column": "text",
-                      "prepared_dir": str(tmp_path / "p")}]}))
+    cfg = _one_csv_config(tmp_path)
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "train_samples.json").write_text("{}")  # a full run's preparation is not a limited one's
     assert main(["detect", "--config", str(cfg), "--limit", "3"]) == 2
