@@ -298,6 +298,7 @@ class ExperimentConfig(Section):
     qrhead_layout: Literal[QRHEAD_LAYOUTS] = "study"
     n_bootstrap: int = Field(1000, ge=1)
     condition_batch: int = Field(32, ge=1)
+    detection_batch: int | None = Field(None, ge=1)  # filings decoded together (None: 8 on CUDA, 1 elsewhere)
     seed: int = Field(0, ge=0)
     source: str | None = None  # the file this configuration came from
 

@@ -75,14 +75,15 @@ def _round_up(n: int, bucket: int) -> int:
 
 
 def batch_shape(model, prefix_len: int, segment_len: int, prompts: int, rows_per_prompt: int, decode_steps: int,
-                graphs_on: bool) -> RowsShape:
-    """The workspace shape for a batch (rounded up to the graph buckets when ``graphs_on``)."""
+                graphs_on: bool, groups: int = 1) -> RowsShape:
+    """The workspace shape for a batch (rounded up to the graph buckets when ``graphs_on``); ``prompts`` in all,
+    ``groups`` prefixes of ``prompts / groups`` prompts each."""
     n_layers, n_heads, n_kv, head_dim = count_heads(model.config)
     p, m, r = max(1, prefix_len), max(1, segment_len), rows_per_prompt
     if graphs_on:
         p, m = _round_up(p, PREFIX_BUCKET), _round_up(m, SEGMENT_BUCKET)
         r = r if r == 1 else _round_up(r, ROW_BUCKET)
-    return RowsShape(n_layers, n_kv, head_dim, n_heads, prompts, r, p, m, max(1, decode_steps))
+    return RowsShape(n_layers, n_kv, head_dim, n_heads, prompts, r, p, m, max(1, decode_steps), groups)
 
 
 class StopTracker:
@@ -126,7 +127,8 @@ class Workspace:
         dev = model.device
         self.model, self.shape, self.opts = model, shape, opts
         devices = layer_devices(model)
-        self.rows = SharedRows(shape, dev, _prefix_store(shape, dev, devices), devices)
+        dtype = buffer_dtype(model)
+        self.rows = SharedRows(shape, dev, _prefix_store(shape, dev, devices, dtype), devices, dtype)
         b = shape.rows
         self.ids = torch.zeros(b, shape.decode_cap + 1, dtype=torch.long, device=dev)
         self.step_t = torch.zeros(1, dtype=torch.long, device=dev)
@@ -209,8 +211,8 @@ class Workspace:
             return tracker.cut(generated(1), limit)
         every = stop_check_every(self.rows.device)
         lagged = self.rows.device.type == "cuda" if _lagged is None else _lagged
-        # on the CPU (eager, compute-bound) only the rows still running are computed
-        compact = self.rows.device.type == "cpu" and not self.graph.capture
+        # on the CPU (eager, compute-bound) only the rows still running are computed (one prefix group)
+        compact = self.rows.device.type == "cpu" and not self.graph.capture and self.shape.groups == 1
         pending: tuple[torch.Tensor, torch.cuda.Event | None, int] | None = None
         self.step_t.zero_()
         n_cols = 1
@@ -263,6 +265,15 @@ class Workspace:
         return host, event, n_cols
 
 
+def buffer_dtype(model) -> torch.dtype:
+    """The dtype a batch's key and value buffers are stored in: the model's (float32 for one that has none)."""
+    dtype = getattr(model, "dtype", None)
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    p = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+    return p.dtype if p is not None and p.dtype.is_floating_point else torch.float32
+
+
 def layer_devices(model) -> tuple[torch.device, ...]:
     """The device of each attention layer (by ``layer_idx``): one device, or several for a split model."""
     found: dict[int, torch.device] = {}
@@ -276,11 +287,11 @@ def layer_devices(model) -> tuple[torch.device, ...]:
     return tuple(found.get(i, model.device) for i in range(n_layers))
 
 
-def _prefix_store(shape: RowsShape, device: torch.device, devices: tuple[torch.device, ...],
+def _prefix_store(shape: RowsShape, device: torch.device, devices: tuple[torch.device, ...], dtype: torch.dtype,
                   ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    key = (shape.n_layers, shape.n_kv, shape.prefix_cap, shape.head_dim, str(device), devices)
+    key = (shape.n_layers, shape.n_kv, shape.groups, shape.prefix_cap, shape.head_dim, str(device), devices, dtype)
     if key not in _prefixes:
-        _prefixes[key] = prefix_buffers(shape, device, devices)
+        _prefixes[key] = prefix_buffers(shape, device, devices, dtype)
         while len(_prefixes) > 2:
             _prefixes.popitem(last=False)
     _prefixes.move_to_end(key)

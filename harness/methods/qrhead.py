@@ -33,9 +33,10 @@ class QRHead:
             res.qrhead = upstream_layout_score(ctx.model, ctx.tokenizer, qp)
         else:
             spans_incl = [(s, e - 1) for s, e in qp.paragraph_spans]
-            query = sig.query_rows.mean()[:, 0].cpu()
-            per_doc = per_doc_scores(query, sig.null_rows.mean()[:, 0].cpu(), spans_incl)
-            res.qrhead = sum(per_doc[i].double().numpy() for i in qp.gold_paragraphs)
+            # on the device the rows were measured on; only the (L, H) results come back
+            query = sig.query_rows.mean()[:, 0]
+            per_doc = per_doc_scores(query, sig.null_rows.mean()[:, 0], spans_incl)
+            res.qrhead = sum(per_doc[i].double().cpu().numpy() for i in qp.gold_paragraphs)
             res.qrhead_raw = gold_attention_mass(query, [qp.paragraph_spans[i] for i in qp.gold_paragraphs])
 
     def sample_score(self, res: QuestionScores, variant: str) -> np.ndarray | None:
@@ -55,10 +56,10 @@ class QRHead:
 
 def gold_attention_mass(query_mean: torch.Tensor, gold_spans) -> np.ndarray:
     """(L, H) mean query-span attention summed over the gold paragraphs' tokens ``[s, e)``, uncalibrated."""
-    total = torch.zeros(query_mean.shape[:2], dtype=torch.float64)
+    total = torch.zeros(query_mean.shape[:2], dtype=torch.float64, device=query_mean.device)
     for s, e in gold_spans:
         total += query_mean[..., int(s):int(e)].double().sum(-1)
-    return total.numpy()
+    return total.cpu().numpy()
 
 
 @torch.no_grad()

@@ -11,6 +11,8 @@ prompt is checked to start with the tokenizer's BOS exactly as often as it shoul
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from transformers import DynamicCache
 
@@ -20,7 +22,7 @@ from harness.engine import probe
 from harness.engine.decoding import BosRule, StopRule, forward, prefill
 from harness.engine.kvcache import crop_to
 from harness.methods.base import DetectionSettings, PassContext, QuestionScores, Signals
-from harness.methods.batched_pass import measure_filing
+from harness.methods.batched_pass import measure_groups
 from harness.methods.registry import METHOD_NAMES, get_method
 
 
@@ -82,24 +84,43 @@ def detect_question(model, tokenizer, cache: DynamicCache | None, prefix_len: in
 
 
 @torch.no_grad()
-def detect_filing(model, tokenizer, fp: FilingPrompts, settings: DetectionSettings,
-                  chat: bool | None = None, batched: bool = True) -> dict[str, QuestionScores]:
-    """Scores of every question of one filing, sharing one prefill of the context prefix: the questions decoded as
-    rows of one batch (:mod:`harness.methods.batched_pass`), or with ``batched=False`` one after the other.
+def detect_groups(model, tokenizer, fps: Sequence[FilingPrompts], settings: DetectionSettings,
+                  chat: bool | None = None) -> list[dict[str, QuestionScores]]:
+    """Scores of every question of each filing group of ``fps`` (the windows of one or more filings), every
+    group's questions decoded as rows of one batch, each group over its own prefix prefilled once
+    (:mod:`harness.methods.batched_pass`).
 
     ``chat``: whether the prompts have the chat layout (required with a tokenizer: the BOS check and Wu24's
     character copy rule depend on it); without a tokenizer (timing, plumbing) neither runs.
     """
     if tokenizer is not None:
         if chat is None:
+            raise ValueError("detect_groups: say whether the prompts have the chat layout (chat=True/False)")
+        rule = BosRule.for_tokenizer(tokenizer, chat)
+        for fp in fps:
+            check_prompts_bos(rule, fp)
+    stop = StopRule.for_tokenizer(tokenizer, settings.stop)
+    sigs = measure_groups(model, tokenizer, fps, settings, stop)
+    return [{q: detect_question(model, tokenizer, None, len(fp.prefix_ids), qp, settings, stop, chat, sig[q])
+             for q, qp in fp.prompts.items()} for fp, sig in zip(fps, sigs, strict=True)]
+
+
+@torch.no_grad()
+def detect_filing(model, tokenizer, fp: FilingPrompts, settings: DetectionSettings,
+                  chat: bool | None = None, batched: bool = True) -> dict[str, QuestionScores]:
+    """Scores of every question of one filing group, sharing one prefill of the context prefix: the questions
+    decoded as rows of one batch (:func:`detect_groups`), or with ``batched=False`` one after the other.
+
+    ``chat``: as for :func:`detect_groups`.
+    """
+    if batched:
+        return detect_groups(model, tokenizer, [fp], settings, chat)[0]
+    if tokenizer is not None:
+        if chat is None:
             raise ValueError("detect_filing: say whether the prompts have the chat layout (chat=True/False)")
         check_prompts_bos(BosRule.for_tokenizer(tokenizer, chat), fp)
     stop = StopRule.for_tokenizer(tokenizer, settings.stop)
     prefix_len = len(fp.prefix_ids)
-    if batched:
-        sigs = measure_filing(model, tokenizer, fp, settings, stop)
-        return {q: detect_question(model, tokenizer, None, prefix_len, qp, settings, stop, chat, sigs[q])
-                for q, qp in fp.prompts.items()}
     cache = prefill(model, fp.prefix_ids)
     return {q: detect_question(model, tokenizer, cache, prefix_len, qp, settings, stop, chat)
             for q, qp in fp.prompts.items()}

@@ -115,6 +115,14 @@ class StudyContext:
                                  wu24_gate=self.cfg.wu24_gate, wu24_copy=self.cfg.wu24_copy,
                                  qrhead_layout=self.cfg.qrhead_layout)
 
+    def detection_batch(self) -> int:
+        """Filings whose context windows detection decodes as one batch: the configured number, else 8 on a CUDA
+        device (small batches are launch-bound there) and 1 elsewhere (the CPU's eager steps compute only the
+        rows still running, which a batch of one prefix allows)."""
+        if self.cfg.detection_batch is not None:
+            return self.cfg.detection_batch
+        return 8 if self.loaded.model.device.type == "cuda" else 1
+
     def ablation_settings(self) -> AblationSettings:
         """How the ablation conditions are decoded."""
         return AblationSettings(mask_mode=self.cfg.mask_mode, mask_scope=self.cfg.mask_scope,

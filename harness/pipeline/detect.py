@@ -2,8 +2,8 @@
 
 Units of output are one JSON per (model, method, question); units of computation are one filing, whose
 per-question scores are checkpointed atomically under a key of their full configuration
-(``cache/detection/<model>/<sample>.json``), so a killed run loses at most the filing in flight and a rerun
-skips what is done. Every process of a data-parallel run checkpoints its shard; the merging process writes
+(``cache/detection/<model>/<sample>.json``), so a killed run loses at most the filings in flight (the
+``detection_batch`` filings whose windows decode as one batch) and a rerun skips what is done. Every process of a data-parallel run checkpoints its shard; the merging process writes
 the unit files. Each unit also counts the train answers that came back empty and those cut off at
 ``max_new_tokens`` without the stop rule firing.
 """
@@ -24,31 +24,54 @@ from harness.config import model_grid
 from harness.methods.base import SCORE_FIELDS, SECONDARY_FIELDS, QuestionScores
 from harness.methods.registry import METHODS, get_method
 from harness.methods.scores import aggregate, rank_heads, ranking_extra, scores_dict
-from harness.methods.shared_pass import detect_filing
+from harness.methods.shared_pass import detect_groups
 from harness.pipeline.context import StudyContext, load_split, sample_hash
 from harness.store.keys import config_key, data_hash
 from harness.store.records import DetectionCheckpoint, DetectionUnit, dump_record, load_record
 
 
-def detection_checkpoint(ctx: StudyContext, rec: Sample, questions: Sequence[str]) -> DetectionCheckpoint:
-    """One filing's per-question scores: read when done under the same key, else computed and written."""
+def checkpoint_place(ctx: StudyContext, rec: Sample, questions: Sequence[str]) -> tuple[Path, str]:
+    """Where one filing's detection checkpoint lives and the key of its full configuration."""
     key = config_key({"kind": "detection-sample", "model": ctx.model_fingerprint(),
                       "settings": asdict(ctx.detection_settings()), "context_tokens": ctx.cfg.context_tokens,
                       "evidence": ctx.cfg.evidence, "questions": list(questions),
                       "fields": [*SCORE_FIELDS, *SECONDARY_FIELDS], "sample": sample_hash(rec, questions)})
-    path = ctx.run_dir / "cache" / "detection" / ctx.slug / f"{rec.sample_id}.json"
-    if ctx.store.is_done(path, key):
-        return load_record(DetectionCheckpoint, path)
-    lm = ctx.loaded
-    chat = ctx.chat
-    groups = build_filing_groups(lm.tokenizer, rec, questions, ctx.cfg.context_tokens, chat, ctx.cfg.evidence)
-    res: dict[str, QuestionScores] = {}
-    for fp in groups:
-        res.update(detect_filing(lm.model, lm.tokenizer, fp, ctx.detection_settings(), chat=chat))
-    checkpoint = DetectionCheckpoint(sample_id=rec.sample_id, prompts=[fp.summary() for fp in groups], chat=chat,
-                                     questions={q: res[q].to_json() for q in questions})
-    ctx.store.write(path, dump_record(checkpoint), key)
-    return checkpoint
+    return ctx.run_dir / "cache" / "detection" / ctx.slug / f"{rec.sample_id}.json", key
+
+
+def detection_checkpoints(ctx: StudyContext, recs: Sequence[Sample],
+                          questions: Sequence[str]) -> list[DetectionCheckpoint]:
+    """Each filing's per-question scores: read when done under the same key, else computed (the context windows
+    of every filing not done decoded as one batch, :func:`harness.methods.shared_pass.detect_groups`) and
+    written, one checkpoint per filing."""
+    out: dict[str, DetectionCheckpoint] = {}
+    todo = []
+    for rec in recs:
+        path, key = checkpoint_place(ctx, rec, questions)
+        if ctx.store.is_done(path, key):
+            out[rec.sample_id] = load_record(DetectionCheckpoint, path)
+        else:
+            todo.append((rec, path, key))
+    if todo:
+        lm, chat = ctx.loaded, ctx.chat
+        groups = [build_filing_groups(lm.tokenizer, rec, questions, ctx.cfg.context_tokens, chat, ctx.cfg.evidence)
+                  for rec, _, _ in todo]
+        scores = iter(detect_groups(lm.model, lm.tokenizer, [fp for g in groups for fp in g],
+                                    ctx.detection_settings(), chat=chat))
+        for (rec, path, key), rec_groups in zip(todo, groups, strict=True):
+            res: dict[str, QuestionScores] = {}
+            for _ in rec_groups:
+                res.update(next(scores))
+            checkpoint = DetectionCheckpoint(sample_id=rec.sample_id, prompts=[fp.summary() for fp in rec_groups],
+                                             chat=chat, questions={q: res[q].to_json() for q in questions})
+            ctx.store.write(path, dump_record(checkpoint), key)
+            out[rec.sample_id] = checkpoint
+    return [out[rec.sample_id] for rec in recs]
+
+
+def detection_checkpoint(ctx: StudyContext, rec: Sample, questions: Sequence[str]) -> DetectionCheckpoint:
+    """One filing's per-question scores: read when done under the same key, else computed and written."""
+    return detection_checkpoints(ctx, [rec], questions)[0]
 
 
 def listed_top_n(ctx: StudyContext) -> int:
@@ -80,9 +103,12 @@ def run_detection(ctx: StudyContext) -> list[Path]:
         ctx.store.log("skipped", f"detection {ctx.slug}: all {len(unit_keys)} units done")
         return list(paths.values())
     ctx.stop_rule()  # warns at the start when the stop rule cannot fire on this vocabulary
-    for rec in tqdm(ctx.shard.take(train), desc=f"detect {ctx.slug} [{ctx.dataset.label}]", unit="filing",
-                    disable=ctx.shard.rank > 0):
-        detection_checkpoint(ctx, rec, questions)
+    mine, per_batch = ctx.shard.take(train), ctx.detection_batch()
+    with tqdm(total=len(mine), desc=f"detect {ctx.slug} [{ctx.dataset.label}]", unit="filing",
+              disable=ctx.shard.rank > 0) as bar:
+        for i in range(0, len(mine), per_batch):
+            detection_checkpoints(ctx, mine[i : i + per_batch], questions)
+            bar.update(len(mine[i : i + per_batch]))
     ctx.shard.barrier()
     if not ctx.shard.merges:
         return []  # rank 0 (or a later run without --shard) merges every shard's checkpoints

@@ -2,7 +2,7 @@
 
 Detection is :func:`harness.methods.shared_pass.detect_filing` itself (a filing group's questions decoded as one
 batch); ablation is :func:`harness.pipeline.conditions.ablate_group` per filing, as the study runs it. The plain
-baseline makes the same batched calls with no probe request (:func:`harness.methods.batched_pass.decode_group`
+baseline makes the same batched calls with no probe request (:func:`harness.methods.batched_pass.decode_groups`
 with ``probes=False``); the prefill baseline feeds the prompt tokens only. :func:`decode_step_ms` times the
 engine's decode step (graph-captured on CUDA) plain, probed (a top-1 row per step) and masked, per batch size.
 """
@@ -23,7 +23,7 @@ from harness.engine import decoding, probe
 from harness.engine.kvcache import crop_to
 from harness.heads import all_head_ids
 from harness.methods.base import DetectionSettings, QuestionScores
-from harness.methods.batched_pass import decode_group
+from harness.methods.batched_pass import decode_groups
 from harness.methods.registry import METHOD_NAMES
 from harness.methods.shared_pass import detect_filing
 from harness.pipeline import conditions as abl
@@ -47,7 +47,7 @@ class NeverStop:
 def plain_pass(model, fp: FilingPrompts, max_new_tokens: int) -> None:
     """The same calls as ``detection_path`` with no probe requests: prefix prefill, one prompt call for every
     question and the null query, ``max_new_tokens - 1`` batched decode steps."""
-    decode_group(model, fp, max_new_tokens, NeverStop(), probes=False)
+    decode_groups(model, [fp], max_new_tokens, NeverStop(), probes=False)
 
 
 @torch.no_grad()

@@ -12,7 +12,7 @@ from harness.engine import batched_decode as bd
 from harness.engine.decoding import StopRule, prefill
 from harness.methods.base import SCORE_FIELDS, DetectionSettings
 from harness.methods.batched_pass import measure_filing
-from harness.methods.shared_pass import detect_filing, measure_question
+from harness.methods.shared_pass import detect_filing, detect_groups, measure_question
 from tests.helpers.filings import record, sample
 from tests.helpers.tiny_lm import tiny_llama, tiny_tokenizer
 
@@ -90,6 +90,31 @@ def test_groups_of_a_cut_filing_and_the_upstream_qrhead_layout(lm):
     for fp in groups:
         _assert_same_scores(detect_filing(model, tok, fp, settings, chat=False),
                             detect_filing(model, tok, fp, settings, chat=False, batched=False))
+
+
+@pytest.mark.parametrize("buckets", [False, True])
+def test_windows_of_several_filings_in_one_batch(lm, buckets):
+    """Groups of two filings (prefixes of different lengths, groups of different question counts) decoded as one
+    batch, each over its own prefix, give each group's one-question scores."""
+    model, tok = lm
+    groups = build_filing_groups(tok, sample(), QUESTIONS, context_tokens=40, chat=True)
+    rec = record()
+    rec["sample_id"] = "s2"
+    rec["text"] = "Item 1. Business\n" + rec["text"].split("\n", 1)[1].replace("Harbor Tools", "Hill Pumps Corp")
+    shift = len("Hill Pumps Corp") - len("Harbor Tools")
+    rec["evidence_chars"] = {q: [[a + shift, b + shift]] for q, [[a, b]] in rec["evidence_chars"].items()}
+    groups.append(build_filing_prompts(tok, sample(rec), QUESTIONS[:3], context_tokens=10_000, chat=True))
+    assert len(groups) > 2 and len({len(fp.prefix_ids) for fp in groups}) > 1
+    assert len({len(fp.prompts) for fp in groups}) > 1
+    settings = DetectionSettings(max_new_tokens=5)
+    bd.set_shape_buckets(buckets)
+    try:
+        got = detect_groups(model, tok, groups, settings, chat=True)
+    finally:
+        bd.set_shape_buckets(None)
+    assert len(got) == len(groups)
+    for fp, g in zip(groups, got, strict=True):
+        _assert_same_scores(g, detect_filing(model, tok, fp, settings, chat=True, batched=False))
 
 
 def test_early_stop_cuts_rows_at_their_own_stop(lm):
