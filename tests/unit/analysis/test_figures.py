@@ -171,7 +171,10 @@ def test_full_fake_run_with_pdfs(tmp_path: Path) -> None:
     assert len(pdfs) == 2 * (4 * 4 + 1)  # Figure-8 singles and grids
     from harness.cli import main as cli_main
 
-    assert cli_main(["figures", "--run", str(run), "--no-pdf"]) == 0
+    small = write_fake_run(tmp_path / "small", models=(LLAMA_INSTRUCT,), methods=("qrhead",),
+                           questions=("inc_state", "employees"))
+    assert cli_main(["figures", "--run", str(small), "--no-pdf"]) == 0
+    assert list(small.rglob("*.png")) and not list(small.rglob("*.pdf"))
 
 
 def test_error_bars_never_negative():
