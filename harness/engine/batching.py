@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import torch
 
+from harness.engine.probe import batched_product
+
 # A consumer gets (layer, probs (H_kv, B_c, G, q, N) float32, the SharedRows) after each layer's softmax.
 BatchConsumer = Callable[[int, torch.Tensor, "SharedRows"], None]
 
@@ -210,7 +212,7 @@ class SharedRows:
         any query outside a sliding window), computed once per call."""
         if "bias" not in self._bias:
             zero = torch.zeros((), device=self.device)
-            bias = torch.where(self.pre_idx[None] < self.prefix_len[:, None], zero, float("-inf"))  # (G, P)
+            bias = torch.where(self._prefix_pad(), float("-inf"), zero)  # (G, P)
             s = self.shape
             self._bias["bias"] = bias[None, :, None].expand(s.n_kv, -1, -1, -1).reshape(s.n_kv * s.groups, 1, -1)
         return self._bias["bias"]
@@ -253,8 +255,7 @@ class SharedRows:
         qm = qm.reshape(b, hk, g * q, d).transpose(0, 1).reshape(hk, b * g * q, d)
         r = s.rows_per_prompt if decode else 1
         p_cap, m_cap = s.prefix_cap, s.segment_cap
-        # without a window (or softcap) the prefix mask is the same for every query: added inside the product, so
-        # the large prefix scores are written once and never masked in a second pass
+        # without a window (or softcap) the prefix mask is the same for every query: only its pad slots are masked
         bias = not window and not softcap
         n_g = s.groups  # the prefix level multiplies each group's rows with its own prefix
         if n_g > 1 and live is not None:
@@ -273,11 +274,12 @@ class SharedRows:
         # every level's scores written in place into one (H_kv, B_c x G x q, N) matrix (no concatenation copy)
         n = p_cap + m_cap + (s.decode_cap if decode else 0)
         scores = torch.empty(hk, b * g * q, n, dtype=score_dtype, device=dev)
-        product(qm.view(hk * n_g, -1, d), pre_t, f32, score_bias, out=scores[..., :p_cap].view(hk * n_g, -1, p_cap))
-        product(qm.reshape(hk * seg_groups, seg_rows, d), seg_k.flatten(0, 1).transpose(1, 2), f32,
+        batched_product(qm.view(hk * n_g, -1, d), pre_t, f32, score_bias,
+                        out=scores[..., :p_cap].view(hk * n_g, -1, p_cap))
+        batched_product(qm.reshape(hk * seg_groups, seg_rows, d), seg_k.flatten(0, 1).transpose(1, 2), f32,
                 out=scores[..., p_cap : p_cap + m_cap].view(hk * seg_groups, seg_rows, m_cap))
         if decode:
-            product(qm.view(hk * b, g * q, d), own_k.flatten(0, 1).transpose(1, 2), f32,
+            batched_product(qm.view(hk * b, g * q, d), own_k.flatten(0, 1).transpose(1, 2), f32,
                     out=scores[..., p_cap + m_cap :].view(hk * b, g * q, s.decode_cap))
         if bias:  # the prefix's pad slots: by the bias, or here
             if score_bias is None:
@@ -293,13 +295,13 @@ class SharedRows:
         flat = probs.view(hk, b * g * q, n).to(self.dtype)
         # each level's output in float32 (half-precision: float32 products where a probe reads the call, else
         # products in the model's dtype with float32 accumulation, upcast), summed in float32
-        out = product(flat[..., :p_cap].reshape(hk * n_g, -1, p_cap), self.pre_v[layer].flatten(0, 1), f32)
+        out = batched_product(flat[..., :p_cap].reshape(hk * n_g, -1, p_cap), self.pre_v[layer].flatten(0, 1), f32)
         out = out.view(hk, b * g * q, d).float()
         seg_p = flat[..., p_cap : p_cap + m_cap].reshape(hk * seg_groups, seg_rows, m_cap)
-        out += product(seg_p, seg_v.flatten(0, 1), f32).view(hk, b * g * q, d)
+        out += batched_product(seg_p, seg_v.flatten(0, 1), f32).view(hk, b * g * q, d)
         if decode:
             own_p = flat[..., p_cap + m_cap :].reshape(hk * b, g * q, s.decode_cap)
-            out += product(own_p, own_v.flatten(0, 1), f32).view(hk, b * g * q, d)
+            out += batched_product(own_p, own_v.flatten(0, 1), f32).view(hk, b * g * q, d)
         if self.consumers:
             probs = probs.to(self.device)  # consumers keep their results on the batch's device
             for consumer in self.consumers:
@@ -318,31 +320,6 @@ def prefix_buffers(shape: RowsShape, device: torch.device | str, layer_devices: 
     devs = list(layer_devices) if layer_devices else [torch.device(device)] * shape.n_layers
     return ([torch.zeros(size, dtype=dtype, device=d) for d in devs],
             [torch.zeros(size, dtype=dtype, device=d) for d in devs])
-
-
-_OUT_DTYPE = True  # torch.bmm / baddbmm(..., out_dtype=float32) for half-precision inputs, where torch has it
-
-
-def product(a: torch.Tensor, b: torch.Tensor, f32: bool, bias: torch.Tensor | None = None,
-            out: torch.Tensor | None = None) -> torch.Tensor:
-    """``bias + a @ b`` of 3-D tensors (written into ``out`` when given, which may be a strided view): float32
-    when ``f32`` (half-precision inputs multiplied as they are with float32 accumulation and output on CUDA,
-    upcast elsewhere), else in the inputs' dtype."""
-    global _OUT_DTYPE
-
-    def run(x: torch.Tensor, y: torch.Tensor, **kw) -> torch.Tensor:
-        if out is not None:
-            kw["out"] = out
-        return torch.bmm(x, y, **kw) if bias is None else torch.baddbmm(bias, x, y, **kw)
-
-    if a.dtype == torch.float32 or not f32:
-        return run(a, b)
-    if a.is_cuda and _OUT_DTYPE:
-        try:
-            return run(a, b, out_dtype=torch.float32)
-        except (TypeError, RuntimeError):
-            _OUT_DTYPE = False
-    return run(a.float(), b.float())
 
 
 def by_row(probs: torch.Tensor) -> torch.Tensor:

@@ -255,25 +255,38 @@ def _visible(q_pos: Sequence[int], n: int, window: int | None, device: torch.dev
     return visible
 
 
-_BMM_OUT_DTYPE = True  # torch.bmm(..., out_dtype=float32) for half-precision inputs, where torch has it
+_BMM_OUT_DTYPE = True  # torch.bmm / baddbmm(..., out_dtype=float32) for half-precision inputs, where torch has it
+
+
+def batched_product(a: torch.Tensor, b: torch.Tensor, f32: bool, bias: torch.Tensor | None = None,
+                    out: torch.Tensor | None = None) -> torch.Tensor:
+    """``bias + a @ b`` of 3-D tensors (written into ``out`` when given, which may be a strided view): float32
+    when ``f32`` (half-precision inputs of one dtype multiplied as they are with float32 accumulation and output
+    on CUDA, no float32 copy of the keys; upcast elsewhere), else in the inputs' dtype."""
+    global _BMM_OUT_DTYPE
+
+    def run(x: torch.Tensor, y: torch.Tensor, **kw) -> torch.Tensor:
+        if out is not None:
+            kw["out"] = out
+        return torch.bmm(x, y, **kw) if bias is None else torch.baddbmm(bias, x, y, **kw)
+
+    if not f32 or a.dtype == b.dtype == torch.float32:
+        return run(a, b)
+    if a.is_cuda and _BMM_OUT_DTYPE and a.dtype == b.dtype:
+        try:
+            return run(a, b, out_dtype=torch.float32)
+        except (TypeError, RuntimeError):
+            _BMM_OUT_DTYPE = False
+    return run(a.float(), b.float())
 
 
 def _float_scores(q: torch.Tensor, key: torch.Tensor) -> torch.Tensor:
-    """q @ key^T as float32 (B, H_kv, R, N). Half-precision inputs on CUDA are multiplied as they are with
-    float32 outputs (no float32 copy of the whole key cache per call) where torch supports it."""
-    global _BMM_OUT_DTYPE
+    """q @ key^T as float32 (B, H_kv, R, N) (half-precision inputs: :func:`batched_product`)."""
     if q.dtype == torch.float32 and key.dtype == torch.float32:
         return torch.matmul(q, key.transpose(-1, -2))
-    if q.is_cuda and _BMM_OUT_DTYPE and q.dtype == key.dtype:
-        b, hk, r, d = q.shape
-        n = key.shape[2]
-        try:
-            out = torch.bmm(q.reshape(b * hk, r, d), key.reshape(b * hk, n, d).transpose(1, 2),
-                            out_dtype=torch.float32)
-            return out.view(b, hk, r, n)
-        except (TypeError, RuntimeError):
-            _BMM_OUT_DTYPE = False
-    return torch.matmul(q.float(), key.float().transpose(-1, -2))
+    b, hk, r, d = q.shape
+    n = key.shape[2]
+    return batched_product(q.reshape(b * hk, r, d), key.reshape(b * hk, n, d).transpose(1, 2), True).view(b, hk, r, n)
 
 
 def attention_rows(

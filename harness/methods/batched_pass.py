@@ -124,6 +124,7 @@ class BatchLayout:
         self.first: list[int] = []
         self.null_row: list[list[int]] = []  # per group, per question: the batch row of its null prompt
         self.prefix_lens: list[int] = []  # per prompt
+        self.question_rows: list[int] = []  # the batch rows of every group's questions (what is decoded and read)
         for fp, (seg, nulls) in zip(fps, per, strict=True):
             first = len(self.segments)
             pad = [[seg[0][-1]]] * (self.per_group - len(seg))  # one-token prompts nobody reads
@@ -131,10 +132,7 @@ class BatchLayout:
             self.first.append(first)
             self.null_row.append([first + r for r in nulls])
             self.prefix_lens += [len(fp.prefix_ids)] * self.per_group
-
-    def question_rows(self, fps: Sequence[FilingPrompts]) -> list[int]:
-        """The batch rows of every group's questions (what is decoded and read)."""
-        return [self.first[i] + j for i, fp in enumerate(fps) for j in range(len(fp.prompts))]
+            self.question_rows += [first + j for j in range(len(fp.prompts))]
 
 
 def _probes(ws: Workspace, fps: Sequence[FilingPrompts], layout: BatchLayout) -> PromptProbes:
@@ -178,7 +176,7 @@ def decode_groups(model, fps: Sequence[FilingPrompts], max_new_tokens: int, stop
         del cache
     pp = _probes(ws, fps, layout) if probes else None
     ws.ids[:, 0].copy_(ws.prompt_call(layout.segments, [pp] if pp else [], logits=True))
-    return ws, pp, ws.decode(steps, stop, layout.question_rows(fps), first_col=0), layout
+    return ws, pp, ws.decode(steps, stop, layout.question_rows, first_col=0), layout
 
 
 @torch.no_grad()
